@@ -1,0 +1,1 @@
+"""OpenStack Nova compute driver for IBM PowerVM through NovaLink."""

@@ -1,0 +1,243 @@
+"""The ``[powervm]`` option group.
+
+nova dropped its own ``[powervm]`` group together with its PowerVM driver, so
+this project registers it on nova's global configuration object.  Importing
+this module is enough: the driver, the tests and oslo-config-generator (via
+the ``oslo.config.opts`` entry point) all go through here.
+"""
+
+import ipaddress
+
+from oslo_config import cfg
+
+CONF = cfg.CONF
+
+powervm_group = cfg.OptGroup(
+    'powervm',
+    title='PowerVM (NovaLink) driver options',
+    help='Options for the nova_powervm compute driver, selected with '
+         '``compute_driver = powervm_ext.driver.PowerVMDriver``.')
+
+# How to reach the NovaLink REST API.  In production nova-compute runs on the
+# NovaLink partition itself and uses local file authentication, which needs
+# no credentials at all; every option below defaults to that.
+connection_opts = [
+    cfg.HostAddressOpt(
+        'host', default='localhost',
+        help='Host name or address of the NovaLink REST API.  Keep the '
+             'default when nova-compute runs on the NovaLink partition '
+             '(local file authentication).  Point it elsewhere, together '
+             'with username and password, to use password authentication '
+             'over HTTPS, for example against a standalone powervm-sim.'),
+    cfg.PortOpt(
+        'port',
+        help='Port of the NovaLink REST API.  Unset means the NovaLink '
+             'default for the protocol: 12080 for http, 12443 for https.'),
+    cfg.StrOpt(
+        'protocol', choices=['http', 'https'],
+        help='Protocol for the NovaLink REST API.  Unset means http for '
+             'local file authentication and https for password '
+             'authentication.'),
+    cfg.StrOpt(
+        'username',
+        help='NovaLink user for password authentication.  Leave unset to '
+             'use local file authentication on the NovaLink partition.'),
+    cfg.StrOpt(
+        'password', secret=True,
+        help='Password of ``username``.  Never logged.'),
+    cfg.StrOpt(
+        'certpath', default='/etc/ssl/certs/',
+        help='Directory holding the pinned NovaLink certificate, named after '
+             'the host with dots and colons turned into underscores plus '
+             'the ``.crt`` extension (for example 10_0_0_5.crt).  A '
+             'certificate that does not match is verified against the '
+             'system trust store instead.'),
+    cfg.IntOpt(
+        'connection_retries', default=300, min=1,
+        help='How many times to try reaching NovaLink when nova-compute '
+             'starts, two seconds apart, before giving up.  NovaLink may '
+             'still be starting after a host reboot.'),
+    cfg.IntOpt(
+        'vios_active_wait_timeout', default=300, min=0,
+        help='Seconds to wait at start-up for a Virtual I/O Server to be '
+             'running with RMC active before the host is reported not '
+             'ready.'),
+]
+
+compute_opts = [
+    cfg.FloatOpt(
+        'proc_units_factor', default=0.1, min=0.05, max=1,
+        help='Physical processor units given to each virtual processor of a '
+             'flavor that does not set ``powervm:proc_units``.  0.1 means '
+             'a 4-vCPU flavor gets 0.4 processor units.  Also used to turn '
+             'the host\'s processor units into VCPU inventory.'),
+    cfg.IntOpt(
+        'uncapped_proc_weight', default=64, min=1, max=255,
+        help='Uncapped weight of shared-processor LPARs whose flavor does '
+             'not set ``powervm:shared_weight``.'),
+    cfg.StrOpt(
+        'disk_driver', default='localdisk', choices=['localdisk', 'ssp'],
+        ignore_case=True,
+        help='Where instance boot disks live: ``localdisk`` for a volume '
+             'group on a Virtual I/O Server, ``ssp`` for a shared storage '
+             'pool cluster.'),
+    cfg.StrOpt(
+        'volume_group_name', default='',
+        help='Volume group holding instance disks when disk_driver is '
+             'localdisk.  Empty means the first non-rootvg volume group '
+             'found on a Virtual I/O Server.'),
+    cfg.StrOpt(
+        'cluster_name', default='',
+        help='Shared storage pool cluster to use when disk_driver is ssp.  '
+             'Empty means the only cluster NovaLink reports.'),
+    cfg.StrOpt(
+        'vopt_media_volume_group', default='rootvg',
+        help='Volume group holding the virtual optical media repository '
+             'used for config drives.'),
+    cfg.IntOpt(
+        'vopt_media_rep_size', default=1, min=1,
+        help='Size in GB of the virtual optical media repository created '
+             'when none exists.'),
+    cfg.BoolOpt(
+        'remove_vopt_media_on_boot', default=False,
+        help='Unmap and delete the config drive media a set time after the '
+             'instance first boots.'),
+    cfg.IntOpt(
+        'remove_vopt_media_time', default=60, min=0,
+        help='Minutes after boot at which config drive media is removed '
+             'when remove_vopt_media_on_boot is set.'),
+    cfg.StrOpt(
+        'pvm_vswitch_for_novalink_io', default='NovaLinkVEABridge',
+        help='Virtual switch carrying the trunk adapters of Open vSwitch '
+             'VIFs between the NovaLink partition and client LPARs.'),
+    cfg.BoolOpt(
+        'use_rmc_mgmt_vif', default=True,
+        help='Give every LPAR a management adapter on MGMTSWITCH so that '
+             'RMC (needed for OS shutdown and dynamic changes) can reach '
+             'it.'),
+    cfg.BoolOpt(
+        'use_rmc_ipv6_scheme', default=True,
+        help='Put an IPv6 link-local configuration for the RMC management '
+             'adapter into the config drive.'),
+]
+
+volume_opts = [
+    cfg.StrOpt(
+        'fc_attach_strategy', default='vscsi', choices=['vscsi', 'npiv'],
+        ignore_case=True, mutable=True,
+        help='How Fibre Channel volumes reach an LPAR: ``vscsi`` maps the '
+             'VIOS hdisk, ``npiv`` gives the LPAR virtual FC ports.'),
+    cfg.IntOpt(
+        'vscsi_vios_connections_required', default=1, min=1,
+        help='Virtual I/O Servers that must see a vSCSI volume for an '
+             'attach to succeed.'),
+    cfg.BoolOpt(
+        'volume_use_multipath', default=False,
+        help='Discover iSCSI volumes over multiple paths.'),
+    cfg.StrOpt(
+        'iscsi_iface', default='default',
+        help='iSCSI interface the Virtual I/O Server uses for discovery.'),
+    cfg.StrOpt(
+        'rbd_user', default='',
+        help='Ceph user for RBD volumes.'),
+    cfg.IntOpt(
+        'ports_per_fabric', default=1, min=1,
+        help='Virtual FC ports per fabric when fc_attach_strategy is npiv.'),
+    cfg.ListOpt(
+        'fabrics', default=['A'],
+        help='Names of the Fibre Channel fabrics used for NPIV.'),
+]
+
+vnc_opts = [
+    cfg.BoolOpt(
+        'vnc_use_x509_auth', default=False,
+        help='Protect the VNC console with VeNCrypt x509 authentication.'),
+    cfg.StrOpt(
+        'vnc_ca_certs',
+        help='CA certificates for VNC x509 authentication.'),
+    cfg.StrOpt(
+        'vnc_server_cert',
+        help='Server certificate for VNC x509 authentication.'),
+    cfg.StrOpt(
+        'vnc_server_key',
+        help='Server key for VNC x509 authentication.'),
+]
+
+ALL_OPTS = connection_opts + compute_opts + volume_opts + vnc_opts
+
+
+class ConfigError(ValueError):
+    """A ``[powervm]`` setting is invalid."""
+
+
+def register_opts(conf=CONF):
+    conf.register_group(powervm_group)
+    conf.register_opts(ALL_OPTS, group=powervm_group)
+
+
+def list_opts():
+    """Options for oslo-config-generator (the oslo.config.opts entry)."""
+    return [(powervm_group, ALL_OPTS)]
+
+
+def validate(conf=CONF):
+    """Check every ``[powervm]`` value now rather than on first use.
+
+    oslo.config checks types, ranges and choices only when a value is read,
+    which would let a typo surface in the middle of a spawn.  Reading every
+    option here makes the driver refuse to load instead, with a message that
+    names the option.
+    """
+    group = conf.powervm
+    for opt in ALL_OPTS:
+        try:
+            getattr(group, opt.dest)
+        except (cfg.ConfigFileValueError, ValueError) as exc:
+            raise ConfigError(
+                'Invalid [powervm] %s: %s' % (opt.name, _reason(exc))) from exc
+    _check_auth(group)
+    _check_fabrics(group)
+
+
+def _reason(exc):
+    # oslo.config wraps the real reason after "is not valid: "
+    text = str(exc)
+    marker = 'is not valid: '
+    return text.split(marker, 1)[1] if marker in text else text
+
+
+def uses_file_auth(group):
+    return not group.password
+
+
+def _check_auth(group):
+    if bool(group.username) != bool(group.password):
+        raise ConfigError(
+            'Invalid [powervm] authentication: username and password must be '
+            'set together (password authentication) or both left unset '
+            '(local file authentication on the NovaLink partition).')
+    if uses_file_auth(group) and not _is_loopback(group.host):
+        raise ConfigError(
+            'Invalid [powervm] host %s: local file authentication only works '
+            'on the NovaLink partition itself; set username and password to '
+            'reach a remote NovaLink.' % group.host)
+
+
+def _is_loopback(host):
+    if host == 'localhost':
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_fabrics(group):
+    for name in group.fabrics:
+        if not name.isalnum():
+            raise ConfigError(
+                'Invalid [powervm] fabrics: fabric name %r must be letters '
+                'and digits only.' % name)
+
+
+register_opts()

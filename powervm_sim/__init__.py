@@ -1,0 +1,1 @@
+"""An in-process, stateful NovaLink REST API simulator."""
