@@ -1,0 +1,273 @@
+"""NovaLink authentication: sessions, token files and the TLS certificate.
+
+The simulator accepts the two logons pypowervm knows: a user ID and password
+(the token travels back in the response body) and local file auth (the token
+is written to a file only the local user can read, and the response names
+the file). Sessions can be expired on demand so tests can drive pypowervm's
+re-login path, like a NovaLink session timeout would.
+"""
+
+import datetime
+import hmac
+import ipaddress
+import os
+import re
+import secrets
+import shutil
+import tempfile
+import threading
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID
+from cryptography.x509.oid import NameOID
+
+# NovaLink's administrator account. The simulator is a test double that only
+# listens on loopback, so a well-known credential keeps test setup simple.
+DEFAULT_USERS = {'padmin': 'padmin'}
+
+# 48 random bytes: 64 URL-safe characters, far beyond guessing.
+_TOKEN_BYTES = 48
+_SESSION_FILE_PREFIX = 'x-api-session-'
+
+# pypowervm reads the certificate's expiry as a UTCTime ('%y%m%d%H%M%SZ');
+# X.509 encodes dates from 2050 on as GeneralizedTime, which it cannot parse.
+_LAST_UTCTIME = datetime.datetime(2049, 12, 31, 23, 59, 59,
+                                  tzinfo=datetime.UTC)
+_CERT_LIFETIME = datetime.timedelta(days=5 * 365)
+_CERT_BACKDATE = datetime.timedelta(days=1)
+
+
+class AuthError(Exception):
+    """A rejected logon or request; status is the HTTP code to answer."""
+
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class _Session:
+    """One logon: who made it, its token file (if any), whether it expired."""
+
+    def __init__(self, user, token_file=None):
+        self.user = user
+        self.token_file = token_file
+        self.expired = False
+
+
+def _is_loopback(remote_addr):
+    try:
+        address = ipaddress.ip_address(remote_addr)
+    except ValueError:
+        return False
+    # A dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d.
+    mapped = getattr(address, 'ipv4_mapped', None)
+    return (mapped or address).is_loopback
+
+
+def _remove_file(path):
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+class SessionStore:
+    """The simulator's logged-on sessions, keyed by X-API-Session token.
+
+    :param token_dir: where file-auth token files are written. Default: a
+                      private (0700) temporary directory that close()
+                      removes. A directory passed in is kept; only the token
+                      files this store wrote are removed from it.
+    :param users: user ID -> password accepted by password logon. Default:
+                  DEFAULT_USERS. File auth accepts any user ID, since
+                  pypowervm makes one up per session.
+    """
+
+    def __init__(self, token_dir=None, users=None):
+        self._owns_token_dir = token_dir is None
+        if token_dir is None:
+            # mkdtemp creates the directory with mode 0700.
+            token_dir = tempfile.mkdtemp(prefix='powervm-sim-tokens-')
+        self.token_dir = token_dir
+        self._users = dict(DEFAULT_USERS if users is None else users)
+        self._sessions = {}
+        self._lock = threading.Lock()
+
+    def logon_password(self, user, password):
+        """Log on with a user ID and password; returns the new token."""
+        expected = self._users.get(user)
+        if expected is None or not hmac.compare_digest(
+                expected.encode('utf-8'), password.encode('utf-8')):
+            # Never echo the password, nor say which of the two was wrong.
+            raise AuthError(401, 'Invalid user ID or password')
+        return self._add_session(_Session(user))
+
+    def logon_file(self, user, remote_addr):
+        """Log on with file auth; returns (token, token file path).
+
+        File auth proves the caller is a local user, so it is refused (403)
+        to anything but a loopback peer.
+        """
+        if not _is_loopback(remote_addr):
+            raise AuthError(403, 'File authentication is only allowed from '
+                                 'the local host, not %s' % remote_addr)
+        token = self._new_token()
+        path = self._write_token_file(token)
+        with self._lock:
+            self._sessions[token] = _Session(user, token_file=path)
+        return token, path
+
+    def validate(self, token):
+        """True if the token names a live (logged on, unexpired) session."""
+        with self._lock:
+            session = self._sessions.get(token)
+            return session is not None and not session.expired
+
+    def logoff(self, token):
+        """End a session (expired or not) and remove its token file.
+
+        Unknown tokens are ignored: pypowervm ignores logoff errors too.
+        """
+        with self._lock:
+            session = self._sessions.pop(token, None)
+        if session is not None and session.token_file:
+            _remove_file(session.token_file)
+
+    def expire(self, token):
+        """Make a session stale, as a NovaLink session timeout would.
+
+        The token then fails validation (so requests get 401 and pypowervm
+        logs on again) but the session stays known until logged off.
+        :raises KeyError: if no such session exists.
+        """
+        with self._lock:
+            self._sessions[token].expired = True
+
+    def expire_all(self):
+        """Make every current session stale."""
+        with self._lock:
+            for session in self._sessions.values():
+                session.expired = True
+
+    def active_count(self):
+        """How many sessions are logged on and not expired."""
+        with self._lock:
+            return sum(1 for session in self._sessions.values()
+                       if not session.expired)
+
+    def close(self):
+        """Forget every session and remove the token files."""
+        with self._lock:
+            sessions = list(self._sessions.values())
+            self._sessions.clear()
+        if self._owns_token_dir:
+            shutil.rmtree(self.token_dir, ignore_errors=True)
+            return
+        for session in sessions:
+            if session.token_file:
+                _remove_file(session.token_file)
+
+    def _add_session(self, session):
+        token = self._new_token()
+        with self._lock:
+            self._sessions[token] = session
+        return token
+
+    @staticmethod
+    def _new_token():
+        return secrets.token_urlsafe(_TOKEN_BYTES)
+
+    def _write_token_file(self, token):
+        # O_EXCL: never reuse or follow an existing file; 0600: only this
+        # uid (the local user pypowervm runs as) may read the token.
+        path = os.path.join(self.token_dir,
+                            _SESSION_FILE_PREFIX + secrets.token_hex(16))
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, 'w') as token_file:
+            token_file.write(token + '\n')
+        return path
+
+
+def _subject_alt_name(hosts):
+    names = []
+    for host in hosts:
+        try:
+            names.append(x509.IPAddress(ipaddress.ip_address(host)))
+        except ValueError:
+            names.append(x509.DNSName(host))
+    return x509.SubjectAlternativeName(names)
+
+
+def _build_certificate(key, hosts):
+    now = datetime.datetime.now(datetime.UTC)
+    name = x509.Name([
+        x509.NameAttribute(NameOID.COMMON_NAME, hosts[0]),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, 'powervm_sim'),
+    ])
+    return (x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - _CERT_BACKDATE)
+            .not_valid_after(min(now + _CERT_LIFETIME, _LAST_UTCTIME))
+            .add_extension(_subject_alt_name(hosts), critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None),
+                           critical=True)
+            .add_extension(
+                x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]),
+                critical=False)
+            .sign(key, hashes.SHA256()))
+
+
+def generate_self_signed_cert(directory, hosts=('127.0.0.1', 'localhost')):
+    """Write a self-signed server certificate and its key into directory.
+
+    :param hosts: IP addresses and DNS names the certificate is valid for;
+                  the first one is also the subject's common name.
+    :returns: (cert_path, key_path), both PEM; the key file is mode 0600.
+    """
+    hosts = tuple(hosts)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    cert = _build_certificate(key, hosts)
+    cert_path = os.path.join(directory, 'powervm-sim.crt')
+    key_path = os.path.join(directory, 'powervm-sim.key')
+    key_fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(key_fd, 'wb') as key_file:
+        key_file.write(key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption()))
+    with open(cert_path, 'wb') as cert_file:
+        cert_file.write(cert.public_bytes(serialization.Encoding.PEM))
+    return cert_path, key_path
+
+
+def pinned_cert_path(certdir, host, certext='.crt'):
+    """The trusted-certificate file pypowervm looks for when logging on.
+
+    pypowervm's util.validate_certificate joins its certpath, the host with
+    ':' and '.' turned into '_', and certext by plain concatenation, so
+    certdir must be given exactly as passed to pypowervm's Session (normally
+    ending in a path separator).
+    """
+    return '%s%s%s' % (certdir, re.sub('[:.]', '_', host), certext)
+
+
+def install_pinned_cert(cert_path, certdir, host, certext='.crt'):
+    """Copy a PEM certificate to where pypowervm trusts it for host.
+
+    Beware: on Python 3, pypowervm 1.1.27's validate_certificate shuts down
+    a socket that ssl has already detached, so once this file exists and the
+    server answers, Session logon fails with OSError (EBADF). Until that is
+    worked around, let requests verify the certificate instead
+    (REQUESTS_CA_BUNDLE) and install no pinned copy.
+    :returns: the path of the installed copy.
+    """
+    target = pinned_cert_path(certdir, host, certext)
+    shutil.copyfile(cert_path, target)
+    return target

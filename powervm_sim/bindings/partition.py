@@ -1,0 +1,55 @@
+"""LogicalPartition and VirtualIOServer."""
+
+from powervm_sim.resources import register
+from powervm_sim.resources import ResourceType
+from powervm_sim.wire.schemas import partition as part_schema
+
+_PARTITION_SEARCH = {'PartitionName': 'name', 'PartitionID': 'partition_id'}
+_PARTITION_QUICK = {
+    'PartitionState': 'state', 'PartitionID': 'partition_id',
+    'PartitionName': 'name', 'PartitionType': 'partition_type',
+    'PartitionUUID': 'partition_uuid', 'IsManagementPartition': 'is_mgmt',
+    'ResourceMonitoringControlState': 'rmc_state',
+    'CurrentMemory': 'current_mem', 'CurrentProcessingUnits':
+        'current_proc_units', 'ReferenceCode': 'ref_code',
+    'OperatingSystemVersion': 'os_version', 'Uptime': 'uptime',
+    'AssociatedManagedSystem': 'system_href',
+}
+
+
+def _partitions_of(model, parent, kind):
+    if parent is None:
+        return model.registry.of_kind(kind)
+    return [p for p in parent.partitions if p.kind == kind]
+
+
+def _create_lpar(model, parent, fields):
+    system = parent if parent is not None else model.systems[0]
+    return model.create_lpar(system, fields)
+
+
+def _adapters_of(kind, trunk=None):
+    def lister(model, parent):
+        adapters = parent.adapters if parent is not None else []
+        return [a for a in adapters if a.kind == kind and
+                (trunk is None or a.is_trunk == trunk)]
+    return lister
+
+
+register(ResourceType(
+    'LogicalPartition', part_schema.LPAR,
+    children=lambda model, parent: _partitions_of(
+        model, parent, 'LogicalPartition'),
+    parents=('ManagedSystem',), root=True, create=_create_lpar,
+    update=lambda model, obj, fields, groups: model.update_partition(
+        obj, fields),
+    delete=lambda model, obj: model.delete_partition(obj),
+    search_keys=_PARTITION_SEARCH, quick=_PARTITION_QUICK))
+register(ResourceType(
+    'VirtualIOServer', part_schema.VIOS,
+    children=lambda model, parent: _partitions_of(
+        model, parent, 'VirtualIOServer'),
+    parents=('ManagedSystem',), root=True,
+    update=lambda model, obj, fields, groups: model.update_partition(
+        obj, fields),
+    search_keys=_PARTITION_SEARCH, quick=_PARTITION_QUICK))

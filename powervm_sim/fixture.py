@@ -1,0 +1,117 @@
+"""``NovaLinkFixture``: the simulator on loopback for a test.
+
+One shared model holds every managed system; each system is served by its
+own simulator application on its own port, as each real POWER server has
+its own NovaLink.  Tests reach the state through ``.model``, arm faults
+through ``.faults`` and talk REST through ``.adapter()``.
+"""
+
+import fixtures
+from pypowervm import adapter as pvm_adpt
+
+from powervm_sim import app as app_mod
+from powervm_sim import auth
+from powervm_sim import faults as faults_mod
+from powervm_sim import model as model_mod
+from powervm_sim import server as server_mod
+from powervm_sim.model import builder
+
+
+class Endpoint:
+    """One managed system's NovaLink: its application and server."""
+
+    def __init__(self, system, simulator, server):
+        self.system = system
+        self.simulator = simulator
+        self.server = server
+
+    @property
+    def host(self):
+        return self.server.host
+
+    @property
+    def port(self):
+        return self.server.port
+
+    @property
+    def protocol(self):
+        return self.server.protocol
+
+
+class NovaLinkFixture(fixtures.Fixture):
+    """Run simulated NovaLinks for the length of a test.
+
+    :param systems: managed systems (each gets its own endpoint).
+    :param vioses: VIOSes per system.
+    :param lpars: client LPARs created up front on each system.
+    :param https: serve HTTPS with a generated certificate and password
+                  authentication instead of HTTP with file authentication.
+    :param seed: seed of the fault rules' random draws.
+    """
+
+    def __init__(self, systems=1, vioses=2, lpars=0, https=False, seed=0,
+                 strict_order=True, event_wait=1.0, model=None):
+        super().__init__()
+        self.systems = systems
+        self.vioses = vioses
+        self.lpars = lpars
+        self.https = https
+        self.seed = seed
+        self.strict_order = strict_order
+        self.event_wait = event_wait
+        self.model = model
+        self.endpoints = []
+        self.certdir = None
+
+    def _setUp(self):
+        if self.model is None:
+            self.model = model_mod.Model()
+            builder.build(self.model, self.systems, self.vioses, self.lpars)
+        self.faults = faults_mod.FaultRegistry(seed=self.seed)
+        self.latency = faults_mod.LatencyModel()
+        cert = None
+        if self.https:
+            self.certdir = self.useFixture(fixtures.TempDir()).path + '/'
+            cert = auth.generate_self_signed_cert(self.certdir)
+        for system in self.model.systems:
+            self._start_endpoint(system, cert)
+
+    def _start_endpoint(self, system, cert):
+        sessions = auth.SessionStore()
+        self.addCleanup(sessions.close)
+        simulator = app_mod.Simulator(
+            self.model, scope=system, sessions=sessions, faults=self.faults,
+            latency=self.latency, strict_order=self.strict_order,
+            event_wait=self.event_wait)
+        server = server_mod.Server(simulator, cert=cert).start()
+        simulator.base_url = server.url
+        self.addCleanup(server.stop)
+        self.addCleanup(simulator.close)
+        if cert is not None:
+            auth.install_pinned_cert(cert[0], self.certdir, server.host)
+        self.endpoints.append(Endpoint(system, simulator, server))
+
+    @property
+    def simulator(self):
+        return self.endpoints[0].simulator
+
+    def session(self, index=0, **kwargs):
+        """A logged-on pypowervm Session to endpoint ``index``."""
+        endpoint = self.endpoints[index]
+        if self.https:
+            users = endpoint.simulator.sessions.users
+            user, password = next(iter(users.items()))
+            kwargs.setdefault('username', user)
+            kwargs.setdefault('password', password)
+            kwargs.setdefault('certpath', self.certdir)
+        session = pvm_adpt.Session(
+            host=endpoint.host, port=endpoint.port,
+            protocol=endpoint.protocol, conn_tries=1, **kwargs)
+        # Log off while the server still runs (pypowervm would otherwise
+        # try from __del__, after the endpoint is gone).
+        self.addCleanup(session._logoff)
+        return session
+
+    def adapter(self, index=0, **kwargs):
+        """A pypowervm Adapter logged on to endpoint ``index``."""
+        return pvm_adpt.Adapter(self.session(index, **kwargs))

@@ -1,0 +1,47 @@
+"""The simulator's state: plain Python objects, no XML.
+
+``Model`` gathers one mixin per resource family; each family module holds
+its object classes and the operations on them.
+"""
+
+import itertools
+
+from powervm_sim.model import network
+from powervm_sim.model import partition
+from powervm_sim.model import registry
+from powervm_sim.model import storage
+from powervm_sim.model import system as system_mod
+
+Conflict = registry.Conflict
+NotFound = registry.NotFound
+
+
+class Model(partition.PartitionOps, network.NetworkOps, storage.StorageOps):
+    """Every managed system the simulator serves, and their contents."""
+
+    def __init__(self):
+        self.registry = registry.Registry()
+        self.systems = []
+        self._macs = itertools.count(0x1A2B3C000001)
+
+    def add_system(self, **fields):
+        with self.registry.lock:
+            system = system_mod.ManagedSystem(**fields)
+            self.systems.append(system)
+            return self.registry.add(system)
+
+    def add_partition(self, system, cls, **fields):
+        """Place a partition the simulator starts with (no capacity check
+        beyond the system's own)."""
+        with self.registry.lock:
+            part = cls(parent=system, **fields)
+            if not part.partition_id:
+                part.partition_id = system.next_partition_id()
+            system.partitions.append(part)
+            return self.registry.add(part)
+
+    def system(self, uuid):
+        return self.registry.get(uuid, system_mod.ManagedSystem.kind)
+
+    def get(self, uuid, kind=None):
+        return self.registry.get(uuid, kind)

@@ -1,0 +1,46 @@
+"""The inventory a fresh simulator starts with.
+
+Each managed system gets what a NovaLink-managed POWER server has: the
+NovaLink partition, one or two running VIOSes with RMC active, the standard
+virtual switches, and optionally some client LPARs.
+"""
+
+from powervm_sim.model import partition
+from powervm_sim.model import storage
+
+STANDARD_VSWITCHES = ('ETHERNET0', 'MGMTSWITCH', 'NovaLinkVEABridge')
+
+
+def build(model, systems=1, vioses=2, lpars=0):
+    """Populate ``model``; returns the managed systems in creation order."""
+    return [build_system(model, index, vioses, lpars)
+            for index in range(systems)]
+
+
+def build_system(model, index, vioses=2, lpars=0):
+    serial = '21EE%03X' % (0x2D0 + index)
+    system = model.add_system(
+        name='Server-9009-42A-SN%s' % serial, serial=serial,
+        primary_ip='127.0.0.%d' % (index + 1))
+    for switch_id, name in enumerate(STANDARD_VSWITCHES):
+        model.add_vswitch(system, name, switch_id=switch_id)
+    model.add_partition(
+        system, partition.LPAR, name='novalink_%s' % serial,
+        partition_id=1, is_mgmt=True, state=partition.RUNNING,
+        rmc_state='active', mem_desired=4096, mem_min=2048, mem_max=8192,
+        proc_units_desired=0.5, proc_units_min=0.5, proc_units_max=2.0,
+        vprocs_desired=2, vprocs_max=4, os_version='Linux/Ubuntu 22.04')
+    for number in range(1, vioses + 1):
+        vios = model.add_partition(
+            system, partition.VIOS, name='vios%d' % number,
+            partition_id=number + 1,
+            iscsi_initiator='iqn.1986-03.com.ibm:%s-vios%d' % (
+                serial.lower(), number))
+        storage.build_vios_storage(model, vios)
+    for number in range(1, lpars + 1):
+        model.add_partition(
+            system, partition.LPAR, name='lpar%04d' % number,
+            mem_desired=1024, mem_min=512, mem_max=2048,
+            proc_units_desired=0.1, proc_units_min=0.05,
+            proc_units_max=0.5, vprocs_desired=1, vprocs_max=1)
+    return system

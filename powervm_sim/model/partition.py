@@ -1,0 +1,380 @@
+"""Partitions: client LPARs, Virtual I/O Servers and the NovaLink partition.
+"""
+
+import dataclasses
+import typing
+
+from powervm_sim.model import registry
+
+LPAR_TYPES = ('AIX/Linux', 'OS400', 'Virtual IO Server')
+NOT_ACTIVATED = 'not activated'
+RUNNING = 'running'
+STARTING = 'starting'
+SHUTTING_DOWN = 'shutting down'
+MIGRATING = 'migrating running'
+ERROR = 'error'
+# Slots 0 and 1 hold the virtual serial adapters of every partition.
+FIRST_FREE_SLOT = 2
+
+
+@dataclasses.dataclass(kw_only=True, eq=False)
+class Partition(registry.Resource):
+    """What LPARs and VIOSes share."""
+
+    root_level: typing.ClassVar[bool] = True
+    is_vios: typing.ClassVar[bool] = False
+
+    name: str
+    partition_id: int = 0
+    partition_type: str = 'AIX/Linux'
+    state: str = NOT_ACTIVATED
+    is_mgmt: bool = False
+    rmc_state: str = 'inactive'
+    rmc_ip: str | None = None
+    # Memory, MB.
+    mem_desired: int = 2048
+    mem_min: int = 1024
+    mem_max: int = 4096
+    # Processors.
+    dedicated: bool = False
+    proc_units_desired: float = 0.5
+    proc_units_min: float = 0.1
+    proc_units_max: float = 1.0
+    vprocs_desired: int = 1
+    vprocs_min: int = 1
+    vprocs_max: int = 2
+    sharing_mode: str = 'uncapped'
+    uncapped_weight: int = 128
+    shared_pool_id: int = 0
+    proc_compat_mode: str = 'default'
+    current_proc_compat_mode: str = 'POWER9'
+    availability_priority: int = 127
+    max_virtual_io_slots: int = 64
+    keylock: str = 'normal'
+    boot_mode: str = 'norm'
+    srr_capable: bool = False
+    os_version: str = 'Unknown'
+    ref_code: str = '00000000'
+    uptime: int = 0
+    allow_perf_data: bool = False
+    nvram: str = ''
+    description: str = ''
+    # Children kept by the model.
+    adapters: list = dataclasses.field(default_factory=list, repr=False)
+
+    @property
+    def system(self):
+        return self.parent
+
+    @property
+    def system_href(self):
+        return self.parent.href
+
+    @property
+    def proc_units(self):
+        """Processing capacity the partition holds on its system."""
+        if self.dedicated:
+            return float(self.vprocs_desired)
+        return self.proc_units_desired
+
+    @property
+    def is_running(self):
+        return self.state in (RUNNING, MIGRATING)
+
+    @property
+    def cna_hrefs(self):
+        return [a.href for a in self.adapters if a.kind ==
+                'ClientNetworkAdapter' and not a.is_trunk]
+
+    @property
+    def partition_uuid(self):
+        return self.uuid.upper()
+
+    @property
+    def logical_serial(self):
+        return '%s%X' % (self.parent.serial[:4], self.partition_id)
+
+    @property
+    def dlpar_capable(self):
+        return self.rmc_state == 'active'
+
+    @property
+    def current_vprocs(self):
+        return self.vprocs_desired if self.is_running else 0
+
+    @property
+    def shared_pool_href(self):
+        return None
+
+    @property
+    def mac_prefix(self):
+        return None
+
+    @property
+    def ref_code_full(self):
+        return 'refcode=%s' % self.ref_code
+
+    @property
+    def nvram_text(self):
+        return self.nvram or None
+
+    @property
+    def migration_state(self):
+        return 'Not_Migrating'
+
+    @property
+    def restricted_io(self):
+        return self.partition_type == 'OS400'
+
+    @property
+    def ipl_source(self):
+        return 'b' if self.partition_type == 'OS400' else None
+
+    # Partition profiles and physical I/O slots: NovaLink partitions have
+    # neither, but the elements are part of the document.
+    no_profiles = ()
+    no_io_slots = ()
+
+    def client_adapter_hrefs(self, kind):
+        return [a.href for a in self.adapters if a.kind == kind]
+
+    @property
+    def scsi_client_hrefs(self):
+        return self.client_adapter_hrefs('VirtualSCSIClientAdapter')
+
+    @property
+    def vfc_client_hrefs(self):
+        return self.client_adapter_hrefs('VirtualFibreChannelClientAdapter')
+
+    @property
+    def has_shared_procs(self):
+        return not self.dedicated
+
+    @property
+    def current_mem(self):
+        return self.mem_desired if self.is_running else 0
+
+    @property
+    def current_proc_units(self):
+        return self.proc_units_desired if self.is_running else 0.0
+
+    def used_slots(self):
+        return {a.slot for a in self.adapters if a.slot is not None}
+
+    def allocate_slot(self, wanted=None):
+        used = self.used_slots()
+        if wanted is not None:
+            if wanted in used:
+                raise registry.Conflict(
+                    'Virtual slot %d of partition %s is already in use.' % (
+                        wanted, self.name), code='HSCL294C', status=400)
+            if not FIRST_FREE_SLOT <= wanted < self.max_virtual_io_slots:
+                raise registry.Conflict(
+                    'Virtual slot %d is outside the partition\'s %d slots.' % (
+                        wanted, self.max_virtual_io_slots), code='HSCL294D',
+                    status=400)
+            return wanted
+        for slot in range(FIRST_FREE_SLOT, self.max_virtual_io_slots):
+            if slot not in used:
+                return slot
+        raise registry.Conflict(
+            'Partition %s has no free virtual slot.' % self.name,
+            code='HSCL294E', status=400)
+
+    def location_code(self, slot):
+        system = self.parent
+        return 'U%s.%s.%s-V%d-C%d' % (
+            system.machine_type, system.model, system.serial,
+            self.partition_id, slot)
+
+
+@dataclasses.dataclass(kw_only=True, eq=False)
+class LPAR(Partition):
+    kind: typing.ClassVar[str] = 'LogicalPartition'
+
+
+@dataclasses.dataclass(kw_only=True, eq=False)
+class VIOS(Partition):
+    kind: typing.ClassVar[str] = 'VirtualIOServer'
+    is_vios: typing.ClassVar[bool] = True
+    # Mappings, trunk adapters and SEAs are sections of the VIOS document.
+    embedded_kinds: typing.ClassVar[frozenset] = frozenset({
+        'VirtualSCSIMapping', 'VirtualFibreChannelMapping',
+        'SharedEthernetAdapter', 'TrunkAdapter', 'PhysicalVolume',
+        'VirtualOpticalMedia', 'VirtualMediaRepository'})
+
+    partition_type: str = 'Virtual IO Server'
+    state: str = RUNNING
+    rmc_state: str = 'active'
+    vios_version: str = 'VIOS 3.1.4.10'
+    mem_desired: int = 8192
+    mem_min: int = 4096
+    mem_max: int = 16384
+    proc_units_desired: float = 1.0
+    proc_units_min: float = 0.5
+    proc_units_max: float = 4.0
+    vprocs_desired: int = 2
+    vprocs_max: int = 4
+    max_virtual_io_slots: int = 2000
+    # Storage and network owned by the VIOS (filled by the model).
+    volume_groups: list = dataclasses.field(default_factory=list, repr=False)
+    physical_volumes: list = dataclasses.field(default_factory=list,
+                                               repr=False)
+    fc_ports: list = dataclasses.field(default_factory=list, repr=False)
+    scsi_mappings: list = dataclasses.field(default_factory=list, repr=False)
+    fc_mappings: list = dataclasses.field(default_factory=list, repr=False)
+    seas: list = dataclasses.field(default_factory=list, repr=False)
+    iscsi_initiator: str = ''
+
+    @property
+    def volume_group_hrefs(self):
+        return [vg.href for vg in self.volume_groups]
+
+    @property
+    def media_repositories(self):
+        return [vg.media_repository for vg in self.volume_groups
+                if getattr(vg, 'media_repository', None)]
+
+    @property
+    def trunk_adapters(self):
+        return [a for a in self.adapters if getattr(a, 'is_trunk', False)]
+
+
+# Fields a client may set when it creates or updates a partition.
+_WRITABLE = {
+    'name', 'partition_type', 'mem_desired', 'mem_min', 'mem_max',
+    'dedicated', 'proc_units_desired', 'proc_units_min', 'proc_units_max',
+    'vprocs_desired', 'vprocs_min', 'vprocs_max', 'sharing_mode',
+    'uncapped_weight', 'shared_pool_id', 'proc_compat_mode',
+    'availability_priority', 'max_virtual_io_slots', 'keylock', 'boot_mode',
+    'srr_capable', 'allow_perf_data', 'description',
+}
+_SHARING_MODES = {
+    'capped', 'uncapped', 'keep idle procs', 'sre idle proces',
+    'sre idle procs active', 'sre idle procs always'}
+
+
+class PartitionOps:
+    """Partition behaviour of the model (mixed into ``Model``)."""
+
+    def create_lpar(self, system, fields):
+        with self.registry.lock:
+            uuid = (fields.get('uuid') or registry.new_uuid()).lower()
+            if self.registry.find(uuid) is not None:
+                raise registry.Conflict(
+                    'A partition with UUID %s already exists.' % uuid,
+                    code='HSCL3A3C')
+            lpar = LPAR(uuid=uuid, parent=system, name=fields['name'])
+            self._apply_partition_fields(lpar, fields, creating=True)
+            system.check_capacity(lpar.mem_desired, lpar.proc_units)
+            lpar.partition_id = system.next_partition_id()
+            system.partitions.append(lpar)
+            self.registry.add(lpar)
+            return lpar
+
+    def update_partition(self, part, fields):
+        with self.registry.lock:
+            before = dataclasses.replace(part)
+            self._apply_partition_fields(part, fields, creating=False)
+            try:
+                self._check_resize(before, part)
+            except registry.Conflict:
+                for name in _WRITABLE:
+                    setattr(part, name, getattr(before, name))
+                raise
+            self.registry.changed(part)
+            return part
+
+    def delete_partition(self, part):
+        with self.registry.lock:
+            if part.is_running:
+                raise registry.Conflict(
+                    'Partition %s must be powered off before it is '
+                    'deleted.' % part.name, code='HSCL1548')
+            # Client adapters go with the partition; the VIOS side of its
+            # mappings stays behind, as on real NovaLink, for the client to
+            # clean up (pypowervm's scrubbers look for exactly these).
+            for adapter in list(part.adapters):
+                self.remove_adapter(adapter)
+            part.parent.partitions.remove(part)
+            self.registry.remove(part)
+
+    def set_partition_state(self, part, state, rmc_state=None):
+        with self.registry.lock:
+            part.state = state
+            if rmc_state is not None:
+                part.rmc_state = rmc_state
+            part.ref_code = '00000000' if state != STARTING else 'CA00E1F1'
+            self.registry.changed(part, detail='PartitionState,Other')
+
+    def lpars(self, system=None):
+        parts = self.registry.of_kind(LPAR.kind)
+        if system is not None:
+            parts = [p for p in parts if p.parent is system]
+        return parts
+
+    def vioses(self, system=None):
+        parts = self.registry.of_kind(VIOS.kind)
+        if system is not None:
+            parts = [p for p in parts if p.parent is system]
+        return parts
+
+    # -------------------------------------------------------------- helpers
+    def _apply_partition_fields(self, part, fields, creating):
+        for name, value in fields.items():
+            if name not in _WRITABLE:
+                continue
+            if name == 'partition_type' and not creating and \
+                    value != part.partition_type:
+                raise registry.Conflict(
+                    'The partition type cannot be changed.', code='HSCL1557',
+                    status=400)
+            setattr(part, name, value)
+        _validate_partition(part)
+
+    def _check_resize(self, before, after):
+        if before.is_running and (
+                after.mem_desired != before.mem_desired or
+                after.proc_units != before.proc_units) and \
+                after.rmc_state != 'active':
+            raise registry.Conflict(
+                'Partition %s cannot be resized while running without an '
+                'active RMC connection.' % after.name, code='HSCL2926')
+        after.parent.check_capacity(after.mem_desired, after.proc_units,
+                                    replacing=before)
+
+
+def _validate_partition(part):
+    def bad(message, code='HSCL1553'):
+        raise registry.Conflict(message, code=code, status=400)
+
+    if not part.name or len(part.name) > 47:
+        bad('The partition name must be 1 to 47 characters long.')
+    if part.partition_type not in LPAR_TYPES:
+        bad('Unknown partition type %r.' % part.partition_type)
+    if not part.mem_min <= part.mem_desired <= part.mem_max:
+        bad('Memory must satisfy minimum <= desired <= maximum '
+            '(%d, %d, %d MB).' % (part.mem_min, part.mem_desired,
+                                  part.mem_max))
+    region = part.parent.memory_region_size
+    for value in (part.mem_min, part.mem_desired, part.mem_max):
+        if value % region:
+            bad('Memory values must be multiples of the %d MB memory '
+                'region size (got %d).' % (region, value))
+    if not part.vprocs_min <= part.vprocs_desired <= part.vprocs_max:
+        bad('Virtual processors must satisfy minimum <= desired <= maximum.')
+    if not part.dedicated:
+        if not (part.proc_units_min <= part.proc_units_desired <=
+                part.proc_units_max):
+            bad('Processing units must satisfy minimum <= desired <= '
+                'maximum.')
+        if part.proc_units_desired < part.vprocs_desired * 0.05 - 1e-9:
+            bad('At least 0.05 processing units are needed per virtual '
+                'processor.')
+    if part.sharing_mode not in _SHARING_MODES:
+        bad('Unknown sharing mode %r.' % part.sharing_mode)
+    if not 0 <= part.uncapped_weight <= 255:
+        bad('Uncapped weight must be 0 to 255.')
+    if part.proc_compat_mode not in part.parent.proc_compat_modes:
+        bad('Processor compatibility mode %r is not supported by the '
+            'managed system.' % part.proc_compat_mode)

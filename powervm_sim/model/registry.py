@@ -1,0 +1,145 @@
+"""Identity, etags, locking and change notification for every object.
+
+Every model object is a :class:`Resource` held by one :class:`Registry`.
+All mutation happens under the registry's lock; each change gives the object
+(and the objects that embed it) a new etag and tells the listeners, which
+turn changes into NovaLink events.
+"""
+
+import dataclasses
+import itertools
+import threading
+import time
+import typing
+import uuid as uuidlib
+
+ADD = 'ADD_URI'
+MODIFY = 'MODIFY_URI'
+DELETE = 'DELETE_URI'
+
+
+class NotFound(KeyError):
+    """No object with that identity (HTTP 404)."""
+
+
+class Conflict(Exception):
+    """A request fights the model's state (HTTP 409 or a job failure).
+
+    ``code`` carries the NovaLink/HMC message code clients look for.
+    """
+
+    def __init__(self, message, code='', status=409):
+        super().__init__(message)
+        self.code = code
+        self.status = status
+
+    def __str__(self):
+        text = super().__str__()
+        return '%s %s' % (self.code, text) if self.code else text
+
+
+def new_uuid():
+    return str(uuidlib.uuid4())
+
+
+def now_ms():
+    return int(time.time() * 1000)
+
+
+@dataclasses.dataclass(kw_only=True, eq=False)
+class Resource:
+    """Base of every model object: identity, etag, the embedding parent."""
+
+    kind: typing.ClassVar[str] = ''
+    uuid: str = dataclasses.field(default_factory=new_uuid)
+    etag: str = ''
+    created: int = dataclasses.field(default_factory=now_ms)
+    parent: typing.Optional['Resource'] = dataclasses.field(
+        default=None, repr=False)
+
+    @property
+    def href(self):
+        """Path of the object in the REST API (relative to the host)."""
+        if self.parent is None or self.root_level:
+            return '/rest/api/uom/%s/%s' % (self.kind, self.uuid)
+        return '%s/%s/%s' % (self.parent.href, self.kind, self.uuid)
+
+    # Objects NovaLink serves at /rest/api/uom/{kind}/{uuid} even though they
+    # belong to a managed system (partitions, switches are children only).
+    root_level: typing.ClassVar[bool] = False
+    # Kinds of child whose content appears inside this object's own XML.
+    embedded_kinds: typing.ClassVar[frozenset] = frozenset()
+
+    def embeds(self, kind):
+        return kind in self.embedded_kinds
+
+
+class Registry:
+    """The index of all objects, their etags and the model lock."""
+
+    def __init__(self):
+        self.lock = threading.RLock()
+        self._objects = {}
+        # Real etags are signed integers; any strictly changing number
+        # will do.
+        self._etags = itertools.count(1_000_001)
+        self._listeners = []
+
+    def subscribe(self, listener):
+        """``listener(event_type, resource, detail)`` after each change."""
+        self._listeners.append(listener)
+
+    def unsubscribe(self, listener):
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def add(self, resource, detail='Other'):
+        with self.lock:
+            self._objects[resource.uuid.lower()] = resource
+            resource.etag = self._next_etag()
+            self._touch_parents(resource)
+            self._notify(ADD, resource, detail)
+        return resource
+
+    def changed(self, resource, detail='Other'):
+        """Record that ``resource`` changed: new etags, a MODIFY event."""
+        with self.lock:
+            resource.etag = self._next_etag()
+            self._touch_parents(resource)
+            self._notify(MODIFY, resource, detail)
+
+    def remove(self, resource, detail='Other'):
+        with self.lock:
+            self._objects.pop(resource.uuid.lower(), None)
+            self._touch_parents(resource)
+            self._notify(DELETE, resource, detail)
+
+    def get(self, uuid, kind=None):
+        obj = self._objects.get(str(uuid).lower())
+        if obj is None or (kind and obj.kind != kind):
+            raise NotFound('%s %s' % (kind or 'object', uuid))
+        return obj
+
+    def find(self, uuid):
+        return self._objects.get(str(uuid).lower())
+
+    def of_kind(self, kind):
+        return [o for o in self._objects.values() if o.kind == kind]
+
+    def __len__(self):
+        return len(self._objects)
+
+    def _next_etag(self):
+        return str(next(self._etags))
+
+    def _touch_parents(self, resource):
+        # An embedded object is part of its parent's XML, so the parent's
+        # etag must move too (pypowervm's etag retry depends on it).
+        parent = resource.parent
+        while parent is not None and parent.embeds(resource.kind):
+            parent.etag = self._next_etag()
+            resource, parent = parent, parent.parent
+
+    def _notify(self, event_type, resource, detail):
+        for listener in self._listeners:
+            listener(event_type, resource, detail)

@@ -1,0 +1,1 @@
+"""The wire format: Atom envelopes and UOM/web XML, rendered and parsed."""

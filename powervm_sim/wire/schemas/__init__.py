@@ -1,0 +1,1 @@
+"""One module per resource family: the schema outline of each UOM type."""
