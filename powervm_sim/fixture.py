@@ -67,6 +67,8 @@ class NovaLinkFixture(fixtures.Fixture):
         if self.model is None:
             self.model = model_mod.Model()
             builder.build(self.model, self.systems, self.vioses, self.lpars)
+            # Disk contents live in files; remove them with the test.
+            self.addCleanup(self.model.content.close)
         self.faults = faults_mod.FaultRegistry(seed=self.seed)
         self.latency = faults_mod.LatencyModel()
         cert = None
