@@ -28,14 +28,6 @@ def _create_lpar(model, parent, fields):
     return model.create_lpar(system, fields)
 
 
-def _adapters_of(kind, trunk=None):
-    def lister(model, parent):
-        adapters = parent.adapters if parent is not None else []
-        return [a for a in adapters if a.kind == kind and
-                (trunk is None or a.is_trunk == trunk)]
-    return lister
-
-
 register(ResourceType(
     'LogicalPartition', part_schema.LPAR,
     children=lambda model, parent: _partitions_of(
