@@ -195,6 +195,19 @@ def gb_to_bytes(size_gb):
     return int(round(size_gb * GIB))
 
 
+def _unique_names(items, normalise, what):
+    """``(name, item)`` pairs of a desired-state list; names must differ."""
+    named = []
+    seen = set()
+    for item in items:
+        name = normalise(item.get('name'))
+        if name in seen:
+            _bad('%s %s is listed twice.' % (what, name), DUPLICATE_NAME)
+        seen.add(name)
+        named.append((name, item))
+    return named
+
+
 def _lv_name(raw):
     # Clients may name a disk by path (/dev/name); the VIOS keeps the name.
     name = (raw or '').strip().rsplit('/', 1)[-1]
@@ -420,13 +433,9 @@ class StorageOps:
         plan = _DiskPlan([], [], [], [])
         if wanted is None:
             return plan
-        seen = set()
-        for item in wanted:
-            name = _lv_name(item.get('name'))
-            if name in seen:
-                _bad('Logical volume %s is listed twice.' % name,
-                     DUPLICATE_NAME)
-            seen.add(name)
+        named = _unique_names(wanted, _lv_name, 'Logical volume')
+        seen = {name for name, _ in named}
+        for name, item in named:
             current = vg.find_vdisk(name)
             if current is None:
                 _positive_gb(item.get('capacity_gb'), 'Logical volume %s' %
@@ -496,13 +505,9 @@ class StorageOps:
         plan.remove_repository = True
 
     def _plan_media_items(self, repo, items, plan):
-        seen = set()
-        for item in items:
-            name = _media_name(item.get('name'))
-            if name in seen:
-                _bad('Optical media %s is listed twice.' % name,
-                     DUPLICATE_NAME)
-            seen.add(name)
+        named = _unique_names(items, _media_name, 'Optical media')
+        seen = {name for name, _ in named}
+        for name, item in named:
             if repo.find(name) is None:
                 plan.create.append(self._plan_new_medium(
                     repo, name, item, plan.create))
