@@ -23,6 +23,31 @@ def _partitions_of(model, parent, kind):
     return [p for p in parent.partitions if p.kind == kind]
 
 
+# Sections of the VIOS document that a group-scoped POST replaces, by xag
+# group name: group -> updater(model, vios, fields).  The family bindings
+# (mappings, network, storage) register theirs.
+VIOS_SECTIONS = {}
+
+
+def vios_section(group):
+    """Register ``func(model, vios, fields)`` as the updater of ``group``."""
+    def register(func):
+        VIOS_SECTIONS[group] = func
+        return func
+    return register
+
+
+def _update_vios(model, vios, fields, groups):
+    # NovaLink replaces only the sections of the groups named in the POST
+    # (all of them without a group).  Each section updater validates before
+    # it changes anything, so a refused section leaves the VIOS as it was.
+    with model.registry.lock:
+        for group, updater in VIOS_SECTIONS.items():
+            if groups is None or group in groups:
+                updater(model, vios, fields)
+        model.update_partition(vios, fields)
+
+
 def _create_lpar(model, parent, fields):
     system = parent if parent is not None else model.systems[0]
     return model.create_lpar(system, fields)
@@ -41,7 +66,5 @@ register(ResourceType(
     'VirtualIOServer', part_schema.VIOS,
     children=lambda model, parent: _partitions_of(
         model, parent, 'VirtualIOServer'),
-    parents=('ManagedSystem',), root=True,
-    update=lambda model, obj, fields, groups: model.update_partition(
-        obj, fields),
+    parents=('ManagedSystem',), root=True, update=_update_vios,
     search_keys=_PARTITION_SEARCH, quick=_PARTITION_QUICK))

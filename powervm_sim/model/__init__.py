@@ -6,9 +6,11 @@ its object classes and the operations on them.
 
 import itertools
 
+from powervm_sim.model import mapping
 from powervm_sim.model import network
 from powervm_sim.model import partition
 from powervm_sim.model import registry
+from powervm_sim.model import ssp
 from powervm_sim.model import storage
 from powervm_sim.model import system as system_mod
 
@@ -16,7 +18,8 @@ Conflict = registry.Conflict
 NotFound = registry.NotFound
 
 
-class Model(partition.PartitionOps, network.NetworkOps, storage.StorageOps):
+class Model(partition.PartitionOps, network.NetworkOps, storage.StorageOps,
+            ssp.SSPOps, mapping.MappingOps):
     """Every managed system the simulator serves, and their contents."""
 
     def __init__(self):

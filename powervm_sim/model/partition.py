@@ -275,10 +275,11 @@ class PartitionOps:
     def update_partition(self, part, fields):
         with self.registry.lock:
             before = dataclasses.replace(part)
-            self._apply_partition_fields(part, fields, creating=False)
             try:
+                self._apply_partition_fields(part, fields, creating=False)
                 self._check_resize(before, part)
             except registry.Conflict:
+                # A refused update leaves the partition as it was.
                 for name in _WRITABLE:
                     setattr(part, name, getattr(before, name))
                 raise

@@ -1,0 +1,2 @@
+"""Client and server adapters of vSCSI and VFC mappings; the VIOS
+mapping sections."""

@@ -1,0 +1,1 @@
+"""Cluster, SharedStoragePool, Tier and LogicalUnit."""

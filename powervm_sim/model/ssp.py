@@ -1,0 +1,5 @@
+"""Shared storage pools: Cluster, SharedStoragePool, Tier, LogicalUnit."""
+
+
+class SSPOps:
+    """SSP behaviour of the model (mixed into ``Model``)."""
