@@ -2,6 +2,7 @@
 by NovaLink)."""
 
 from powervm_sim.wire import spec
+from powervm_sim.wire.schemas import io
 from powervm_sim.wire.schemas import mapping
 from powervm_sim.wire.schemas import network
 from powervm_sim.wire.schemas import storage
@@ -31,10 +32,7 @@ _HEAD = '''
   PartitionID ~ partition_id:int COD
   PartitionIOConfiguration CUD
     MaximumVirtualIOSlots = max_virtual_io_slots:int CUD
-    ProfileIOSlots CUD
-      ProfileIOSlot * no_io_slots
-        AssociatedIOSlot ~ href
-    CurrentMaximumVirtualIOSlots ~ max_virtual_io_slots ROR
+''' + io.PROFILE_IO_SLOTS + '''    CurrentMaximumVirtualIOSlots ~ max_virtual_io_slots ROR
   PartitionMemoryConfiguration CUD
     ActiveMemoryExpansionEnabled : false CUD
     ActiveMemorySharingEnabled : false CUD
