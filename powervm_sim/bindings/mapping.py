@@ -1,2 +1,43 @@
 """Client and server adapters of vSCSI and VFC mappings; the VIOS
-mapping sections."""
+mapping sections.
+
+Mappings are made only through the VIOS document (its ViosSCSIMapping and
+ViosFCMapping sections, posted as desired state); the client adapters they
+create are served read-only under their LPAR.
+"""
+
+from powervm_sim.bindings import partition
+from powervm_sim.model import mapping as mapping_model
+from powervm_sim.resources import register
+from powervm_sim.resources import ResourceType
+from powervm_sim.wire.schemas import mapping as mapping_schema
+
+
+@partition.vios_section('ViosSCSIMapping')
+def _update_scsi_mappings(model, vios, fields):
+    # A body without the section leaves the mappings alone; an empty
+    # section removes them all.
+    if 'scsi_mappings' in fields:
+        model.update_scsi_mappings(vios, fields['scsi_mappings'])
+
+
+@partition.vios_section('ViosFCMapping')
+def _update_fc_mappings(model, vios, fields):
+    if 'fc_mappings' in fields:
+        model.update_fc_mappings(vios, fields['fc_mappings'])
+
+
+def _client_adapters(kind):
+    def lister(model, parent):
+        return model.client_adapters(parent, kind)
+    return lister
+
+
+register(ResourceType(
+    mapping_model.SCSI_CLIENT, mapping_schema.VSCSI_CLIENT_ADAPTER,
+    children=_client_adapters(mapping_model.SCSI_CLIENT),
+    parents=('LogicalPartition',)))
+register(ResourceType(
+    mapping_model.FC_CLIENT, mapping_schema.VFC_CLIENT_ADAPTER,
+    children=_client_adapters(mapping_model.FC_CLIENT),
+    parents=('LogicalPartition',)))
