@@ -5,7 +5,10 @@ NovaLink partition, one or two running VIOSes with RMC active, the standard
 virtual switches, and optionally some client LPARs.
 """
 
+from powervm_sim.model import mapping
+from powervm_sim.model import network
 from powervm_sim.model import partition
+from powervm_sim.model import ssp
 from powervm_sim.model import storage
 
 STANDARD_VSWITCHES = ('ETHERNET0', 'MGMTSWITCH', 'NovaLinkVEABridge')
@@ -37,6 +40,9 @@ def build_system(model, index, vioses=2, lpars=0):
             iscsi_initiator='iqn.1986-03.com.ibm:%s-vios%d' % (
                 serial.lower(), number))
         storage.build_vios_storage(model, vios)
+        mapping.build_vios_fc_ports(model, vios)
+    network.build_system_network(model, system)
+    ssp.build_cluster(model, system)
     for number in range(1, lpars + 1):
         model.add_partition(
             system, partition.LPAR, name='lpar%04d' % number,
