@@ -55,8 +55,14 @@ connection_opts = [
     cfg.IntOpt(
         'connection_retries', default=300, min=1,
         help='How many times to try reaching NovaLink when nova-compute '
-             'starts, two seconds apart, before giving up.  NovaLink may '
-             'still be starting after a host reboot.'),
+             'starts before giving up.  NovaLink may still be starting '
+             'after a host reboot.  The wait between tries starts at '
+             'connection_retry_interval and doubles up to 30 seconds.'),
+    cfg.FloatOpt(
+        'connection_retry_interval', default=2.0, min=0.0, max=30.0,
+        help='Seconds to wait after the first failed attempt to reach '
+             'NovaLink at start-up; each later wait doubles, up to 30 '
+             'seconds.'),
     cfg.IntOpt(
         'vios_active_wait_timeout', default=300, min=0,
         help='Seconds to wait at start-up for a Virtual I/O Server to be '
@@ -69,8 +75,16 @@ compute_opts = [
         'proc_units_factor', default=0.1, min=0.05, max=1,
         help='Physical processor units given to each virtual processor of a '
              'flavor that does not set ``powervm:proc_units``.  0.1 means '
-             'a 4-vCPU flavor gets 0.4 processor units.  Also used to turn '
-             'the host\'s processor units into VCPU inventory.'),
+             'a 4-vCPU flavor gets 0.4 processor units.  The host\'s VCPU '
+             'inventory is its processor units rounded up; the VCPU '
+             'allocation ratio accounts for the sharing.'),
+    cfg.FloatOpt(
+        'lifecycle_event_delay', default=15.0, min=0.0,
+        help='Seconds to hold a partition state change reported by '
+             'NovaLink before telling nova about it.  A newer change of '
+             'the same partition within that time replaces the older one, '
+             'so the short-lived states of a reboot (off, then starting) '
+             'do not reach nova as a stop.'),
     cfg.IntOpt(
         'uncapped_proc_weight', default=64, min=1, max=255,
         help='Uncapped weight of shared-processor LPARs whose flavor does '

@@ -1,11 +1,30 @@
-"""The PowerVM compute driver: translates nova's calls into NovaLink work."""
+"""The PowerVM compute driver: translates nova's calls into NovaLink work.
 
+The driver only orchestrates: connecting is in ``adapter``, the host's
+resources in ``host``, LPARs in ``vm``, events in ``event``, and whatever
+changes several things at once runs as a flow from ``flows``.
+"""
+
+from nova import exception
+from nova.virt import configdrive
 from nova.virt import driver
+from nova.virt import hardware
 from oslo_log import log as logging
+from oslo_utils import excutils
+from pypowervm.tasks import cna as pvm_cna
+from pypowervm.tasks import partition as pvm_partition
+from pypowervm.tasks import storage as pvm_storage
 
+from nova_powervm import adapter as pvm_adapter
 from nova_powervm import conf
+from nova_powervm import disk
+from nova_powervm import event
+from nova_powervm import flows
+from nova_powervm import host
+from nova_powervm import vm
 
 LOG = logging.getLogger(__name__)
+CONF = conf.CONF
 
 
 class PowerVMDriver(driver.ComputeDriver):
@@ -15,7 +34,6 @@ class PowerVMDriver(driver.ComputeDriver):
     # disks are written raw into a volume group or a shared storage pool.
     capabilities = dict(
         driver.ComputeDriver.capabilities,
-        supports_attach_interface=True,
         supports_image_type_raw=True,
     )
 
@@ -24,3 +42,166 @@ class PowerVMDriver(driver.ComputeDriver):
         # half-way through the first spawn.
         conf.validate()
         super().__init__(virtapi)
+        self.adapter = None
+        self.host_wrapper = None
+        self.disk_driver = None
+        self._event_handler = None
+        # The resources read by the last get_available_resource, which the
+        # resource tracker follows with update_provider_tree.
+        self._resources = None
+
+    # ------------------------------------------------------------ service
+    def init_host(self, host):
+        """Connect to NovaLink and make the host ready for instances.
+
+        Either every step succeeds or nova-compute does not start: a
+        failure logs the session off again and raises.
+        """
+        adapter = pvm_adapter.connect()
+        try:
+            self._prepare_host(adapter)
+        except Exception:
+            with excutils.save_and_reraise_exception():
+                self.adapter = self.host_wrapper = self.disk_driver = None
+                pvm_adapter.disconnect(adapter)
+
+    def _prepare_host(self, adapter):
+        self.adapter = adapter
+        self.host_wrapper = host.get_managed_system(adapter)
+        LOG.info('Managing system %s through NovaLink.',
+                 self.host_wrapper.system_name)
+        pvm_partition.validate_vios_ready(
+            adapter, CONF.powervm.vios_active_wait_timeout)
+        # Mappings and storage left behind by LPARs deleted outside nova,
+        # or by a deploy that died with nova-compute.
+        pvm_storage.ComprehensiveScrub(
+            adapter, host_uuid=self.host_wrapper.uuid).execute()
+        self._remove_orphan_trunks()
+        self.disk_driver = disk.load(adapter, self.host_wrapper.uuid)
+        # Last: nothing else can fail once NovaLink's events flow in.
+        self._event_handler = event.start(
+            self, adapter, CONF.powervm.lifecycle_event_delay)
+
+    def _remove_orphan_trunks(self):
+        # Trunk adapters of Open vSwitch VIFs whose LPAR went away while
+        # nova-compute was down.
+        for trunk in pvm_cna.find_orphaned_trunks(
+                self.adapter, CONF.powervm.pvm_vswitch_for_novalink_io):
+            LOG.info('Deleting orphan trunk adapter %s.', trunk.dev_name)
+            trunk.delete()
+
+    def cleanup_host(self, host):
+        """Stop listening for NovaLink events and log off."""
+        if self._event_handler is not None:
+            event.stop(self.adapter, self._event_handler)
+            self._event_handler = None
+        if self.adapter is not None:
+            pvm_adapter.disconnect(self.adapter)
+            self.adapter = None
+
+    # -------------------------------------------------------------- host
+    def get_available_nodes(self, refresh=False):
+        return [CONF.host]
+
+    def get_host_ip_addr(self):
+        return CONF.my_ip
+
+    def get_host_uptime(self):
+        return host.uptime()
+
+    def get_available_resource(self, nodename):
+        self.host_wrapper = self.host_wrapper.refresh()
+        self._resources = host.read_resources(self.host_wrapper,
+                                              self.disk_driver)
+        return host.available_resource(self._resources, nodename)
+
+    def update_provider_tree(self, provider_tree, nodename, allocations=None):
+        resources = self._resources
+        if resources is None:
+            resources = host.read_resources(self.host_wrapper,
+                                            self.disk_driver)
+        configured, initial = host.configured_ratios(CONF)
+        ratios = host.allocation_ratios(
+            configured, initial, provider_tree.data(nodename).inventory)
+        provider_tree.update_inventory(nodename, host.inventory(
+            resources, ratios,
+            reserved_cpus=CONF.reserved_host_cpus,
+            reserved_memory_mb=CONF.reserved_host_memory_mb,
+            reserved_disk_gb=self._get_reserved_host_disk_gb_from_config()))
+
+    # --------------------------------------------------------- instances
+    def list_instances(self):
+        return [lpar.name for lpar in vm.list_lpars(self.adapter)]
+
+    def list_instance_uuids(self):
+        return vm.list_instance_uuids(self.adapter)
+
+    def instance_exists(self, instance):
+        return vm.instance_exists(self.adapter, instance)
+
+    def get_info(self, instance, use_cache=True):
+        pvm_state = vm.get_state(self.adapter, vm.get_pvm_uuid(instance))
+        return hardware.InstanceInfo(state=vm.nova_power_state(pvm_state))
+
+    def spawn(self, context, instance, image_meta, injected_files,
+              admin_password, allocations, network_info=None,
+              block_device_info=None, power_on=True, accel_info=None):
+        _refuse_unsupported_devices(instance, network_info,
+                                    block_device_info)
+        flow = flows.spawn(self.adapter, self.host_wrapper, instance,
+                           image_meta, power_on=power_on)
+        _run(flow, instance, exception.InstanceDeployFailure)
+
+    def destroy(self, context, instance, network_info, block_device_info=None,
+                destroy_disks=True, destroy_secrets=True):
+        try:
+            _run(flows.destroy(self.adapter, instance), instance,
+                 exception.InstanceTerminationFailure)
+        except exception.InstanceNotFound:
+            LOG.info('The instance\'s LPAR is already gone.',
+                     instance=instance)
+        except exception.InstanceTerminationFailure:
+            raise
+        except exception.NovaException as exc:
+            raise exception.InstanceTerminationFailure(reason=exc) from exc
+
+    def power_off(self, instance, timeout=0, retry_interval=0):
+        vm.power_off(self.adapter, instance, timeout=timeout)
+
+    def power_on(self, context, instance, network_info,
+                 block_device_info=None, accel_info=None, share_info=None):
+        vm.power_on(self.adapter, instance)
+
+    def reboot(self, context, instance, network_info, reboot_type,
+               block_device_info=None, bad_volumes_callback=None,
+               accel_info=None, share_info=None):
+        vm.reboot(self.adapter, instance, hard=reboot_type == 'HARD')
+
+
+def _run(flow, instance, failure_cls):
+    """Run ``flow``; errors that are not nova's become ``failure_cls``."""
+    try:
+        flows.run(flow, instance)
+    except exception.NovaException:
+        raise
+    except Exception as exc:
+        raise failure_cls(reason=exc) from exc
+
+
+def _refuse_unsupported_devices(instance, network_info, block_device_info):
+    """Fail a spawn asking for devices the driver cannot attach yet.
+
+    Better to refuse before anything is created than to hand nova an
+    instance without the network, volumes or config drive it asked for.
+    """
+    missing = []
+    if network_info:
+        missing.append('network interfaces')
+    if driver.block_device_info_get_mapping(block_device_info):
+        missing.append('volumes')
+    if configdrive.required_by(instance):
+        missing.append('a config drive')
+    if missing:
+        raise exception.InstanceDeployFailure(
+            reason='this release of the PowerVM driver cannot attach %s '
+                   'yet' % ' or '.join(missing))

@@ -1,0 +1,29 @@
+"""Errors the driver raises that nova has no exception of its own for."""
+
+from nova import exception
+
+
+class NovaLinkUnavailable(exception.HypervisorUnavailable):
+    """nova-compute could not log on to NovaLink's REST API."""
+
+    msg_fmt = ('Could not log on to the NovaLink REST API at %(endpoint)s '
+               'after %(tries)d attempt(s): %(reason)s.  Check that the '
+               'pvm-rest service runs on the NovaLink partition and that '
+               '[powervm] host, port, protocol and credentials point to it.')
+
+
+class NotOneManagedSystem(exception.NovaException):
+    """NovaLink manages exactly one system; anything else is a mix-up."""
+
+    msg_fmt = ('NovaLink at %(endpoint)s reports %(count)d managed systems; '
+               'the PowerVM driver needs exactly one.')
+
+
+class UnsupportedDiskDriver(exception.NovaException):
+    msg_fmt = ('[powervm] disk_driver %(name)s is not available in this '
+               'release of the PowerVM driver; use one of %(available)s.')
+
+
+class VolumeGroupNotFound(exception.NovaException):
+    msg_fmt = ('No volume group %(name)s was found on an active Virtual I/O '
+               'Server; set [powervm] volume_group_name to an existing one.')
