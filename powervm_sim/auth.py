@@ -30,6 +30,8 @@ DEFAULT_USERS = {'padmin': 'padmin'}
 
 # 48 random bytes: 64 URL-safe characters, far beyond guessing.
 _TOKEN_BYTES = 48
+# Generated secrets: 24 URL-safe characters, easy to paste.
+_SECRET_BYTES = 18
 _SESSION_FILE_PREFIX = 'x-api-session-'
 
 # pypowervm reads the certificate's expiry as a UTCTime ('%y%m%d%H%M%SZ');
@@ -58,7 +60,8 @@ class _Session:
         self.expired = False
 
 
-def _is_loopback(remote_addr):
+def is_loopback(remote_addr):
+    """Whether a peer address (as WSGI reports it) is this host."""
     try:
         address = ipaddress.ip_address(remote_addr)
     except ValueError:
@@ -112,7 +115,7 @@ class SessionStore:
         File auth proves the caller is a local user, so it is refused (403)
         to anything but a loopback peer.
         """
-        if not _is_loopback(remote_addr):
+        if not is_loopback(remote_addr):
             raise AuthError(403, 'File authentication is only allowed from '
                                  'the local host, not %s' % remote_addr)
         token = self._new_token()
@@ -192,6 +195,11 @@ class SessionStore:
         return path
 
 
+def new_secret():
+    """A random secret: a run's logon password, a control token."""
+    return secrets.token_urlsafe(_SECRET_BYTES)
+
+
 def _subject_alt_name(hosts):
     names = []
     for host in hosts:
@@ -218,6 +226,18 @@ def _build_certificate(key, hosts):
             .add_extension(_subject_alt_name(hosts), critical=False)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None),
                            critical=True)
+            # Key identifiers and key usage: what strict verifiers (Python
+            # 3.13's X509_STRICT default) expect of a trusted certificate.
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(
+                key.public_key()), critical=False)
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(
+                    key.public_key()), critical=False)
+            .add_extension(x509.KeyUsage(
+                digital_signature=True, key_encipherment=True,
+                content_commitment=False, data_encipherment=False,
+                key_agreement=False, key_cert_sign=False, crl_sign=False,
+                encipher_only=False, decipher_only=False), critical=True)
             .add_extension(
                 x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]),
                 critical=False)
@@ -262,12 +282,34 @@ def install_pinned_cert(cert_path, certdir, host, certext='.crt'):
     """Copy a PEM certificate to where pypowervm trusts it for host.
 
     Beware: on Python 3, pypowervm 1.1.27's validate_certificate shuts down
-    a socket that ssl has already detached, so once this file exists and the
-    server answers, Session logon fails with OSError (EBADF). Until that is
-    worked around, let requests verify the certificate instead
-    (REQUESTS_CA_BUNDLE) and install no pinned copy.
+    the socket ssl.wrap_socket has already detached, so once this file
+    exists and the server answers, Session logon fails with OSError (EBADF)
+    whatever the file holds.  With unmodified pypowervm, pin through
+    requests instead: leave this file absent (validate_certificate then
+    returns False without connecting, and pypowervm logs on with
+    verification on) and name the simulator's certificate, alone, in
+    REQUESTS_CA_BUNDLE (see trust_bundle).
     :returns: the path of the installed copy.
     """
     target = pinned_cert_path(certdir, host, certext)
     shutil.copyfile(cert_path, target)
     return target
+
+
+def trust_bundle(cert_path, bundle_path, previous=None):
+    """Write the CA bundle that makes requests trust the simulator.
+
+    The bundle holds the certificate at cert_path, after the certificates
+    of the bundle previous (the REQUESTS_CA_BUNDLE already in force, if
+    any, and a file), so that simulators started one inside another all
+    stay trusted.
+    :returns: bundle_path.
+    """
+    parts = []
+    for path in (previous, cert_path):
+        if path and os.path.isfile(path):
+            with open(path, encoding='ascii') as pem:
+                parts.append(pem.read().strip() + '\n')
+    with open(bundle_path, 'w', encoding='ascii') as bundle:
+        bundle.write(''.join(parts))
+    return bundle_path

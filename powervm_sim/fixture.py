@@ -6,6 +6,8 @@ its own NovaLink.  Tests reach the state through ``.model``, arm faults
 through ``.faults`` and talk REST through ``.adapter()``.
 """
 
+import os
+
 import fixtures
 from pypowervm import adapter as pvm_adpt
 
@@ -15,6 +17,9 @@ from powervm_sim import faults as faults_mod
 from powervm_sim import model as model_mod
 from powervm_sim import server as server_mod
 from powervm_sim.model import builder
+
+# requests verifies HTTPS against the bundle this variable names.
+_CA_BUNDLE = 'REQUESTS_CA_BUNDLE'
 
 
 class Endpoint:
@@ -46,6 +51,9 @@ class NovaLinkFixture(fixtures.Fixture):
     :param lpars: client LPARs created up front on each system.
     :param https: serve HTTPS with a generated certificate and password
                   authentication instead of HTTP with file authentication.
+                  The fixture generates the password (``.username``,
+                  ``.password``) and trusts the certificate (``.cert_path``)
+                  the way unmodified pypowervm can: see _trust_certificate.
     :param seed: seed of the fault rules' random draws.
     """
 
@@ -62,6 +70,9 @@ class NovaLinkFixture(fixtures.Fixture):
         self.model = model
         self.endpoints = []
         self.certdir = None
+        self.cert_path = None
+        self.username = None
+        self.password = None
 
     def _setUp(self):
         if self.model is None:
@@ -75,11 +86,30 @@ class NovaLinkFixture(fixtures.Fixture):
         if self.https:
             self.certdir = self.useFixture(fixtures.TempDir()).path + '/'
             cert = auth.generate_self_signed_cert(self.certdir)
+            self.cert_path = cert[0]
+            self.username, self.password = 'padmin', auth.new_secret()
+            self._trust_certificate()
         for system in self.model.systems:
             self._start_endpoint(system, cert)
 
+    def _trust_certificate(self):
+        """Make pypowervm's logon verify, and accept only, our certificate.
+
+        pypowervm 1.1.27 pins a certificate found at certpath + host +
+        certext, but on Python 3 that check fails with OSError (EBADF)
+        whenever the file exists (see auth.install_pinned_cert).  So
+        certdir holds no such file: pypowervm then logs on with
+        verification on, and requests verifies against REQUESTS_CA_BUNDLE,
+        which names this certificate (after any bundle already in force).
+        """
+        previous = os.environ.get(_CA_BUNDLE)
+        bundle = auth.trust_bundle(self.cert_path,
+                                   self.certdir + 'ca-bundle.pem', previous)
+        self.useFixture(fixtures.EnvironmentVariable(_CA_BUNDLE, bundle))
+
     def _start_endpoint(self, system, cert):
-        sessions = auth.SessionStore()
+        users = {self.username: self.password} if self.https else None
+        sessions = auth.SessionStore(users=users)
         self.addCleanup(sessions.close)
         simulator = app_mod.Simulator(
             self.model, scope=system, sessions=sessions, faults=self.faults,
@@ -89,8 +119,6 @@ class NovaLinkFixture(fixtures.Fixture):
         simulator.base_url = server.url
         self.addCleanup(server.stop)
         self.addCleanup(simulator.close)
-        if cert is not None:
-            auth.install_pinned_cert(cert[0], self.certdir, server.host)
         self.endpoints.append(Endpoint(system, simulator, server))
 
     @property
@@ -101,10 +129,8 @@ class NovaLinkFixture(fixtures.Fixture):
         """A logged-on pypowervm Session to endpoint ``index``."""
         endpoint = self.endpoints[index]
         if self.https:
-            users = endpoint.simulator.sessions.users
-            user, password = next(iter(users.items()))
-            kwargs.setdefault('username', user)
-            kwargs.setdefault('password', password)
+            kwargs.setdefault('username', self.username)
+            kwargs.setdefault('password', self.password)
             kwargs.setdefault('certpath', self.certdir)
         session = pvm_adpt.Session(
             host=endpoint.host, port=endpoint.port,

@@ -26,6 +26,8 @@ class Model(partition.PartitionOps, network.NetworkOps, storage.StorageOps,
         self.registry = registry.Registry()
         self.systems = []
         self._macs = itertools.count(0x1A2B3C000001)
+        # Registry listeners are not state: a loaded model needs them too.
+        self.watch_client_adapters()
 
     def add_system(self, **fields):
         with self.registry.lock:

@@ -146,7 +146,6 @@ def build_vios_fc_ports(model, vios):
         vios.io_slots.append(card)
         vios.fc_ports.extend(card.ports)
         model.registry.changed(vios)
-        model.watch_client_adapters()
 
 
 # ------------------------------------------------------------ adapters
@@ -720,7 +719,6 @@ class MappingOps:
         server.client = adapter
         vios.adapters.append(server)
         pair.lpar.adapters.append(adapter)
-        self.watch_client_adapters()
         self.registry.add(adapter)
         # The LPAR document lists its client adapters.
         self.registry.changed(pair.lpar)

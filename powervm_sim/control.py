@@ -1,0 +1,232 @@
+"""The simulator's own control API under /sim/: JSON in, JSON out.
+
+    GET    /sim/status            systems served here, partition counts,
+                                  requests served, live sessions
+    GET    /sim/faults            armed fault rules with how often each
+                                  fired, and the registry's counters
+    POST   /sim/faults            arm one rule (faults.rule_from_dict form);
+                                  201 with its rule_id
+    DELETE /sim/faults            disarm every rule
+    DELETE /sim/faults/{rule_id}  disarm one rule
+    GET    /sim/latency           the latency model (faults.latency_to_dict)
+    PUT    /sim/latency           replace it (missing keys take defaults)
+    POST   /sim/state/save        write the state file now (only when the
+                                  simulator was started with one)
+
+Fault rules and the latency model are shared by every endpoint of one
+simulator process, so a change made through one endpoint applies to all.
+
+Errors are JSON too, ``{"error": "..."}``: 400 for a body that is not JSON
+or not a valid rule or latency model (nothing changes then), 403 when
+refused, 404 for unknown paths or rules, 405 for other methods, 409 for a
+save without a state file, 413 for a body over 64 KiB, 500 for a failed
+save.  Control requests never meet fault rules or latency.
+
+Access: these requests bypass NovaLink logon, so they are guarded on their
+own.  A simulator configured with a control token (``powervm-sim serve``
+always makes one and prints it at start) answers only requests carrying
+it in the ``X-Sim-Token`` header, from any address.  Without a token (the
+in-process NovaLinkFixture) only loopback peers are served.
+"""
+
+import dataclasses
+import hmac
+import json
+import typing
+import weakref
+
+from werkzeug import wrappers
+
+from powervm_sim import app
+from powervm_sim import auth
+from powervm_sim import faults as faults_mod
+
+CONTROL_HEADER = 'X-Sim-Token'
+# Control bodies are a rule or a latency model: small.
+MAX_BODY = 64 * 1024
+
+
+@dataclasses.dataclass
+class Settings:
+    """How one simulator's control API is guarded and what it can do."""
+
+    token: str | None = None
+    # () -> path: saves the state file; None without --state.
+    save_state: typing.Callable[[], str] | None = None
+
+
+_SETTINGS = weakref.WeakKeyDictionary()
+
+
+def configure(simulator, token=None, save_state=None):
+    """Set the control token and the state saver of ``simulator``."""
+    _SETTINGS[simulator] = Settings(token, save_state)
+
+
+def settings_of(simulator):
+    return _SETTINGS.get(simulator) or Settings()
+
+
+class ControlError(Exception):
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _json(payload, status=200):
+    return wrappers.Response(json.dumps(payload), status=status,
+                             content_type='application/json')
+
+
+@app.handler('control')
+def handle_control(sim, request, rest):
+    try:
+        _authorize(sim, request)
+        return _route(sim, request, [part for part in rest.split('/')
+                                     if part])
+    except ControlError as exc:
+        return _json({'error': exc.message}, exc.status)
+
+
+def _authorize(sim, request):
+    token = settings_of(sim).token
+    if token is not None:
+        offered = request.headers.get(CONTROL_HEADER, '')
+        if not hmac.compare_digest(offered.encode('utf-8'),
+                                   token.encode('utf-8')):
+            raise ControlError(403, 'The control API needs the %s header '
+                               'with the token printed at start.' %
+                               CONTROL_HEADER)
+    elif not auth.is_loopback(request.remote_addr):
+        raise ControlError(403, 'The control API only answers the local '
+                           'host.')
+
+
+def _route(sim, request, parts):
+    method = request.method
+    if parts == ['status']:
+        _allow(method, 'GET')
+        return _json(_status(sim))
+    if parts == ['faults']:
+        _allow(method, 'GET', 'POST', 'DELETE')
+        if method == 'GET':
+            return _json(_faults(sim))
+        if method == 'POST':
+            return _arm(sim, request)
+        sim.faults.clear()
+        return _json(_faults(sim))
+    if len(parts) == 2 and parts[0] == 'faults':
+        _allow(method, 'DELETE')
+        return _disarm(sim, parts[1])
+    if parts == ['latency']:
+        _allow(method, 'GET', 'PUT')
+        if method == 'PUT':
+            _replace_latency(sim.latency, _latency_from(request))
+        return _json(faults_mod.latency_to_dict(sim.latency))
+    if parts == ['state', 'save']:
+        _allow(method, 'POST')
+        return _save_state(sim)
+    raise ControlError(404, 'Unknown control resource /sim/%s.' %
+                       '/'.join(parts))
+
+
+def _allow(method, *methods):
+    if method not in methods:
+        raise ControlError(405, '%s is not allowed here; use %s.' % (
+            method, ' or '.join(methods)))
+
+
+def _body(request):
+    length = request.content_length
+    if length is not None and length > MAX_BODY:
+        raise ControlError(413, 'Control requests are limited to %d bytes.'
+                           % MAX_BODY)
+    data = request.stream.read(MAX_BODY + 1)
+    if len(data) > MAX_BODY:
+        raise ControlError(413, 'Control requests are limited to %d bytes.'
+                           % MAX_BODY)
+    try:
+        return json.loads(data)
+    except ValueError as exc:
+        raise ControlError(400, 'The body is not valid JSON: %s' % exc) \
+            from None
+
+
+def _status(sim):
+    model = sim.model
+    with model.registry.lock:
+        systems = [_system_status(system) for system in model.systems
+                   if sim.in_scope(system)]
+    return {'url': sim.base_url, 'systems': systems,
+            'requests': sim.request_count,
+            'sessions': sim.sessions.active_count(),
+            'fault_rules': len(sim.faults.rules())}
+
+
+def _system_status(system):
+    lpars = [p for p in system.partitions if not p.is_vios]
+    vioses = [p for p in system.partitions if p.is_vios]
+    return {'uuid': system.uuid, 'name': system.name,
+            'lpars': len(lpars), 'vioses': len(vioses),
+            'running': sum(1 for p in system.partitions if p.is_running)}
+
+
+def _faults(sim):
+    counters = sim.faults.counters()
+    fired = counters['by_rule']
+    rules = [dict(faults_mod.rule_to_dict(rule),
+                  fired=fired.get(rule.rule_id, 0))
+             for rule in sim.faults.rules()]
+    return {'rules': rules, 'counters': counters}
+
+
+def _arm(sim, request):
+    data = _body(request)
+    try:
+        rule = faults_mod.rule_from_dict(data)
+        rule_id = sim.faults.add(rule)
+    except ValueError as exc:
+        raise ControlError(400, str(exc)) from None
+    rule = next(r for r in sim.faults.rules() if r.rule_id == rule_id)
+    return _json({'rule_id': rule_id,
+                  'rule': faults_mod.rule_to_dict(rule)}, 201)
+
+
+def _disarm(sim, rule_id):
+    try:
+        sim.faults.remove(rule_id)
+    except KeyError:
+        raise ControlError(404, 'No fault rule %r is armed.' % rule_id) \
+            from None
+    return _json(_faults(sim))
+
+
+def _latency_from(request):
+    try:
+        return faults_mod.latency_from_dict(_body(request))
+    except ValueError as exc:
+        raise ControlError(400, str(exc)) from None
+
+
+def _replace_latency(current, new):
+    # In place: every endpoint of the process holds the same model.
+    current.per_request = new.per_request
+    current.per_job = new.per_job
+    current.jitter = new.jitter
+    current.per_method = new.per_method
+    current.per_job_operation = new.per_job_operation
+    current.reseed(new.seed)
+
+
+def _save_state(sim):
+    save = settings_of(sim).save_state
+    if save is None:
+        raise ControlError(409, 'This simulator has no state file; start '
+                           'it with --state FILE.')
+    try:
+        path = save()
+    except (OSError, ValueError) as exc:
+        raise ControlError(500, 'Saving the state failed: %s' % exc) \
+            from None
+    return _json({'saved': path})

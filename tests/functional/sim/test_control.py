@@ -1,0 +1,212 @@
+"""The /sim/ control API over real HTTP, beside pypowervm's own traffic."""
+
+import os
+
+import fixtures
+from pypowervm import exceptions as pvm_exc
+from pypowervm.wrappers import logical_partition as pvm_lpar
+import requests
+import testtools
+from werkzeug import test as werkzeug_test
+
+from powervm_sim import control
+from powervm_sim import fixture
+from powervm_sim import state
+
+BUSY_RULE = {
+    'method': 'GET', 'resource_type': 'LogicalPartition', 'max_count': 1,
+    'outcome': {'type': 'http', 'status': 503,
+                'message': 'HSCL3205 The system is busy.'}}
+
+
+class ControlTestCase(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.sim = self.useFixture(fixture.NovaLinkFixture(systems=2,
+                                                           lpars=2))
+        self.simulator = self.sim.endpoints[0].simulator
+        self.url = self.sim.endpoints[0].server.url + '/sim/'
+
+    def call(self, method, path, expected, **kwargs):
+        response = requests.request(method, self.url + path, timeout=10,
+                                    **kwargs)
+        self.assertEqual(expected, response.status_code, response.text)
+        self.assertEqual('application/json',
+                         response.headers['Content-Type'])
+        return response.json()
+
+    def rules(self):
+        return self.call('GET', 'faults', 200)['rules']
+
+
+class TestStatus(ControlTestCase):
+
+    def test_status_counts_what_this_endpoint_serves(self):
+        status = self.call('GET', 'status', 200)
+        system = self.sim.model.systems[0]
+        self.assertEqual([{'uuid': system.uuid, 'name': system.name,
+                           'lpars': 3, 'vioses': 2, 'running': 3}],
+                         status['systems'])
+        self.assertEqual(self.sim.endpoints[0].server.url, status['url'])
+        self.assertEqual(0, status['fault_rules'])
+
+    def test_requests_and_sessions_are_counted(self):
+        before = self.call('GET', 'status', 200)
+        pvm_lpar.LPAR.get(self.sim.adapter())
+        after = self.call('GET', 'status', 200)
+        # The logon, the feed read and this status request.
+        self.assertEqual(before['requests'] + 3, after['requests'])
+        self.assertEqual(before['sessions'] + 1, after['sessions'])
+
+    def test_unknown_paths_and_methods(self):
+        self.assertIn('/sim/nothing',
+                      self.call('GET', 'nothing', 404)['error'])
+        self.assertIn('use GET', self.call('POST', 'status', 405)['error'])
+
+
+class TestFaults(ControlTestCase):
+
+    def test_an_armed_rule_fires_and_is_counted(self):
+        armed = self.call('POST', 'faults', 201, json=BUSY_RULE)
+        self.assertEqual('rule-1', armed['rule_id'])
+        self.assertEqual(503, armed['rule']['outcome']['status'])
+        adapter = self.sim.adapter()
+        err = self.assertRaises(pvm_exc.HttpError, pvm_lpar.LPAR.get,
+                                adapter)
+        self.assertEqual(503, err.response.status)
+        [rule] = self.rules()
+        self.assertEqual(1, rule['fired'])
+        self.assertEqual('LogicalPartition', rule['resource_type'])
+        # max_count 1: the next read goes through.
+        self.assertEqual(3, len(pvm_lpar.LPAR.get(adapter)))
+
+    def test_rules_are_shared_by_every_endpoint(self):
+        self.call('POST', 'faults', 201, json=BUSY_RULE)
+        other = self.sim.endpoints[1].server.url + '/sim/faults'
+        self.assertEqual(['rule-1'], [
+            rule['rule_id'] for rule in
+            requests.get(other, timeout=10).json()['rules']])
+
+    def test_delete_clears_every_rule(self):
+        self.call('POST', 'faults', 201, json=BUSY_RULE)
+        self.call('POST', 'faults', 201, json=dict(BUSY_RULE,
+                                                   rule_id='mine'))
+        self.assertEqual([], self.call('DELETE', 'faults', 200)['rules'])
+        self.assertEqual([], self.sim.faults.rules())
+        self.assertEqual(3, len(pvm_lpar.LPAR.get(self.sim.adapter())))
+
+    def test_delete_one_rule(self):
+        self.call('POST', 'faults', 201, json=dict(BUSY_RULE, rule_id='a'))
+        self.call('POST', 'faults', 201, json=dict(BUSY_RULE, rule_id='b'))
+        self.call('DELETE', 'faults/a', 200)
+        self.assertEqual(['b'], [r.rule_id for r in self.sim.faults.rules()])
+        self.assertIn("'a'", self.call('DELETE', 'faults/a', 404)['error'])
+
+    def test_bad_rules_change_nothing(self):
+        self.call('POST', 'faults', 201, json=dict(BUSY_RULE, rule_id='a'))
+        before = self.rules()
+        bad_bodies = [
+            (b'{"outcome": ', 'not valid JSON'),
+            (b'\xff\xfe', 'not valid JSON'),
+            (b'[]', 'must be a JSON object'),
+            (dict(BUSY_RULE, outcome={'type': 'explode'}),
+             'outcome type must be one of'),
+            (dict(BUSY_RULE, outcome={'type': 'http', 'status': 200,
+                                      'message': 'x'}),
+             'status must be an integer between 400 and 599'),
+            (dict(BUSY_RULE, probability=2), 'probability'),
+            (dict(BUSY_RULE, colour='red'), 'unknown key'),
+            (dict(BUSY_RULE, path='('), 'not a valid regular expression'),
+            (dict(BUSY_RULE, rule_id='a'), 'already armed'),
+        ]
+        for body, message in bad_bodies:
+            kwargs = ({'data': body} if isinstance(body, bytes)
+                      else {'json': body})
+            error = self.call('POST', 'faults', 400, **kwargs)['error']
+            self.assertIn(message, error)
+        self.assertEqual(before, self.rules())
+        self.assertEqual(['a'], [r.rule_id for r in self.sim.faults.rules()])
+
+
+class TestLatency(ControlTestCase):
+
+    def test_defaults_then_replace(self):
+        latency = self.call('GET', 'latency', 200)
+        self.assertEqual(0, latency['per_request'])
+        new = {'per_request': 0.001, 'per_job': 0.002,
+               'per_method': {'put': 0.003}, 'seed': 7}
+        answer = self.call('PUT', 'latency', 200, json=new)
+        self.assertEqual({'PUT': 0.003}, answer['per_method'])
+        self.assertEqual(answer, self.call('GET', 'latency', 200))
+        # Every endpoint holds the same model, changed in place.
+        shared = self.sim.endpoints[1].simulator.latency
+        self.assertIs(self.simulator.latency, shared)
+        self.assertEqual((0.001, 0.002, 7, 0.0),
+                         (shared.per_request, shared.per_job, shared.seed,
+                          shared.jitter))
+        self.assertEqual(0.002, shared.job_duration('PowerOn'))
+
+    def test_bad_latency_changes_nothing(self):
+        self.call('PUT', 'latency', 200, json={'per_request': 0.001})
+        before = self.call('GET', 'latency', 200)
+        for body, message in (({'per_request': -1}, 'per_request'),
+                              ({'per_request': 'slow'}, 'per_request'),
+                              ({'lag': 1}, 'unknown key'),
+                              ({'per_method': {'GET': -2}}, 'per_method'),
+                              ([1], 'must be a JSON object')):
+            error = self.call('PUT', 'latency', 400, json=body)['error']
+            self.assertIn(message, error)
+        error = self.call('PUT', 'latency', 400, data=b'{')['error']
+        self.assertIn('not valid JSON', error)
+        self.assertEqual(before, self.call('GET', 'latency', 200))
+
+
+class TestStateSave(ControlTestCase):
+
+    def test_without_a_state_file_saving_is_refused(self):
+        self.assertIn('--state', self.call('POST', 'state/save',
+                                           409)['error'])
+
+    def test_save_writes_the_model(self):
+        path = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                            'sim.json')
+        control.configure(self.simulator,
+                          save_state=lambda: state.save(self.sim.model,
+                                                        path))
+        self.assertEqual({'saved': path},
+                         self.call('POST', 'state/save', 200))
+        loaded = state.load(path)
+        self.assertEqual(sorted(p.uuid for p in self.sim.model.lpars()),
+                         sorted(p.uuid for p in loaded.lpars()))
+
+    def test_a_failed_save_is_a_json_500(self):
+        def fail():
+            raise OSError(28, 'No space left on device')
+        control.configure(self.simulator, save_state=fail)
+        self.assertIn('No space left',
+                      self.call('POST', 'state/save', 500)['error'])
+
+
+class TestAccess(ControlTestCase):
+
+    def test_a_configured_token_is_required(self):
+        control.configure(self.simulator, token='s3cret')
+        self.assertIn(control.CONTROL_HEADER,
+                      self.call('GET', 'status', 403)['error'])
+        self.call('GET', 'status', 403,
+                  headers={control.CONTROL_HEADER: 'wrong'})
+        self.call('GET', 'status', 200,
+                  headers={control.CONTROL_HEADER: 's3cret'})
+        self.call('POST', 'faults', 403, json=BUSY_RULE)
+        self.assertEqual([], self.sim.faults.rules())
+
+    def test_without_a_token_only_loopback_is_served(self):
+        client = werkzeug_test.Client(self.simulator)
+        remote = client.get('/sim/status',
+                            environ_base={'REMOTE_ADDR': '192.0.2.7'})
+        self.assertEqual(403, remote.status_code)
+        self.assertIn('local host', remote.get_json()['error'])
+        local = client.get('/sim/status',
+                           environ_base={'REMOTE_ADDR': '::1'})
+        self.assertEqual(200, local.status_code)
