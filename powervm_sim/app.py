@@ -32,7 +32,8 @@ EVENT_WAIT = 10.0
 HANDLERS = {}
 # Modules whose import registers handlers (they import this module, so they
 # are loaded when the first Simulator is made, not at import time).
-HANDLER_MODULES = ('powervm_sim.jobs', 'powervm_sim.files_api')
+HANDLER_MODULES = ('powervm_sim.jobs', 'powervm_sim.files_api',
+                   'powervm_sim.control')
 
 
 def handler(name):
@@ -74,6 +75,9 @@ class Simulator:
         self.event_wait = event_wait
         self.base_url = ''
         self.request_count = 0
+        # The last document rendered for each object, reused while the
+        # object keeps its etag: uuid -> ((etag, groups, base), xml).
+        self._rendered = {}
         # Handlers of the non-CRUD parts of the API (jobs, files, the
         # simulator's own control API), registered by their modules.
         for module in HANDLER_MODULES:
@@ -91,6 +95,8 @@ class Simulator:
         return self.scope is None or _is_under(obj, self.scope)
 
     def _on_change(self, event_type, resource, detail):
+        if event_type == model_mod.registry.DELETE:
+            self._rendered.pop(resource.uuid, None)
         if not self.in_scope(resource):
             return
         self.events.publish(event_type, self.base_url + resource.href,
@@ -138,6 +144,9 @@ class Simulator:
         if delay:
             time.sleep(delay)
         if path == WEB + 'Logon':
+            # A rule that fired for a logon counts it: it has to act on it.
+            if fired is not None:
+                self._apply_fault(request, fired)
             return self._logon(request)
         self._check_session(request)
         if fired is not None:
@@ -273,9 +282,12 @@ class Simulator:
         if target.obj is not None:
             return self._entry_response(request, target.rtype, target.obj,
                                         groups)
-        objs = [o for o in target.rtype.children(self.model, target.parent)
-                if self.in_scope(o)]
-        return self._feed_response(request, target.rtype, objs, groups)
+        # Listed and rendered under the lock: a feed shows one moment.
+        with self.model.registry.lock:
+            objs = [o for o in target.rtype.children(self.model,
+                                                     target.parent)
+                    if self.in_scope(o)]
+            return self._feed_response(request, target.rtype, objs, groups)
 
     def _create(self, request, target):
         rtype = target.rtype
@@ -364,10 +376,12 @@ class Simulator:
         if attr is None:
             raise HttpError(400, '%s cannot be searched by %s.' % (
                 rtype.name, key))
-        objs = [o for o in rtype.children(self.model, target.parent)
-                if self.in_scope(o) and
-                (str(spec.resolve(o, attr)) == value) == (op == '==')]
-        return self._feed_response(request, rtype, objs, _groups(request))
+        with self.model.registry.lock:
+            objs = [o for o in rtype.children(self.model, target.parent)
+                    if self.in_scope(o) and
+                    (str(spec.resolve(o, attr)) == value) == (op == '==')]
+            return self._feed_response(request, rtype, objs,
+                                       _groups(request))
 
     # --------------------------------------------------------- responses
     def _base(self, request):
@@ -378,10 +392,13 @@ class Simulator:
         # SELF echoes the request (group query included): pypowervm POSTs
         # updates to it.
         self_href = self_href or base + request.full_path.rstrip('?')
-        xml = self._render_entry(rtype, obj, groups, base, standalone=True,
-                                 self_href=self_href)
+        # Under the lock, so the body and the ETag are of the same state.
+        with self.model.registry.lock:
+            xml = self._render_entry(rtype, obj, groups, base,
+                                     standalone=True, self_href=self_href)
+            etag = obj.etag
         return wrappers.Response(xml, status=200, content_type=atom.ATOM_TYPE,
-                                 headers={'ETag': obj.etag})
+                                 headers={'ETag': etag})
 
     def _feed_response(self, request, rtype, objs, groups):
         if not objs:
@@ -389,21 +406,22 @@ class Simulator:
         base = self._base(request)
         query = request.query_string.decode()
         suffix = ('?' + query) if query else ''
-        entries = [self._render_entry(
-            rtype, obj, groups, base, standalone=False,
-            self_href=base + obj.href + suffix) for obj in objs]
+        with self.model.registry.lock:
+            entries = [self._render_entry(
+                rtype, obj, groups, base, standalone=False,
+                self_href=base + obj.href + suffix) for obj in objs]
         xml = atom.feed(entries, base + request.full_path.rstrip('?'))
         return wrappers.Response(xml, status=200, content_type=atom.ATOM_TYPE)
 
     def _render_entry(self, rtype, obj, groups, base, standalone, self_href):
-        key = (obj.etag, frozenset(groups) if groups is not None else None,
-               base)
-        cache = getattr(obj, '_render_cache', None)
-        if cache is None or cache[0] != key:
+        """The object's entry; call under the model lock (a change half
+        made must not be rendered, and never kept for reuse)."""
+        key = (obj.etag, groups, base)
+        cached = self._rendered.get(obj.uuid)
+        if cached is None or cached[0] != key:
             body = spec.Renderer(base, groups).object(rtype.schema, obj)
-            cache = (key, body)
-            obj._render_cache = cache
-        return atom.entry(cache[1], rtype.name, obj.uuid, obj.etag,
+            cached = self._rendered[obj.uuid] = (key, body)
+        return atom.entry(cached[1], rtype.name, obj.uuid, obj.etag,
                           self_href, standalone=standalone)
 
     def _error(self, request, status, message, reason_code=''):

@@ -22,19 +22,27 @@ def parse_body(data):
     if not data or not data.strip():
         raise spec.SchemaError('The request has no body.')
     if b'<!DOCTYPE' in data or b'<!ENTITY' in data:
-        raise spec.SchemaError('Document type and entity declarations are '
-                               'not accepted.')
+        raise _declarations_refused()
     try:
         root = etree.fromstring(data, _PARSER)
     except etree.XMLSyntaxError as exc:
         raise spec.SchemaError('The request body is not well-formed XML: '
                                '%s' % exc) from None
+    # The byte check above misses a declaration in another encoding
+    # (UTF-16); the parsed document tells whatever the encoding.
+    if root.getroottree().docinfo.doctype:
+        raise _declarations_refused()
     namespace = etree.QName(root).namespace
     if namespace not in _NAMESPACES:
         raise spec.SchemaError('Element %s is in namespace %r, expected %s' %
                                (spec.local_name(root), namespace,
                                 ' or '.join(_NAMESPACES)))
     return root
+
+
+def _declarations_refused():
+    return spec.SchemaError('Document type and entity declarations are not '
+                            'accepted.')
 
 
 def client_uuid(element):

@@ -14,6 +14,8 @@ the order of the elements a client sends.  One line per element::
       VirtualDisk                         is the item, rendered per element
                                           of obj.vdisks
     MediaRepositories [group=ViosStorage] extra attributes on the element
+    HostChannelAdapters [metadata]        an object with nothing in it but
+                                          its (empty) Metadata block
 
 Field paths are attribute names on the model object (dotted for nested
 objects).  ``:int``, ``:float`` and ``:bool`` convert parsed text.  The
@@ -22,6 +24,7 @@ attaches (CUD, CUR, COD, ROR, ROO, CUA, UOD).
 """
 
 import dataclasses
+import functools
 import re
 from xml.sax import saxutils
 
@@ -50,6 +53,8 @@ class Node:
     kb: str = ''
     attrs: tuple = ()
     children: list = dataclasses.field(default_factory=list)
+    # An empty object that still opens with Metadata ([metadata]).
+    metadata: bool = False
 
     @property
     def writable(self):
@@ -60,6 +65,12 @@ class Node:
             if node.tag == tag:
                 return node
         return None
+
+    @functools.cached_property
+    def markup(self):
+        """The node's fixed markup, made on first use: the renderer needs
+        it for every object of every feed."""
+        return _Markup(self)
 
 
 def compile_schema(text):
@@ -93,8 +104,10 @@ def _parse_line(line, raw):
     if node.kb and node.kb not in _KB_FLAGS:
         raise ValueError('unknown kb flag in %r' % raw)
     if match['attrs']:
+        pairs = match['attrs'].split()
+        node.metadata = 'metadata' in pairs
         node.attrs = tuple(
-            tuple(pair.split('=', 1)) for pair in match['attrs'].split())
+            tuple(pair.split('=', 1)) for pair in pairs if pair != 'metadata')
     if node.op in ('=', '~') and ':' in node.arg:
         node.arg, node.kind = node.arg.split(':', 1)
     return node
@@ -103,7 +116,11 @@ def _parse_line(line, raw):
 # ---------------------------------------------------------------- rendering
 
 def resolve(obj, path):
-    for name in path.split('.'):
+    return _resolve(obj, path.split('.'))
+
+
+def _resolve(obj, names):
+    for name in names:
         if obj is None:
             return None
         obj = getattr(obj, name)
@@ -116,6 +133,35 @@ def format_value(value):
     if isinstance(value, float):
         return repr(round(value, 4))
     return str(value)
+
+
+def _text(value):
+    text = format_value(value)
+    # Most values need no escaping; looking is cheaper than replacing.
+    if '&' in text or '<' in text or '>' in text:
+        return saxutils.escape(text)
+    return text
+
+
+class _Markup:
+    """What a schema node renders the same way for every object."""
+
+    def __init__(self, node):
+        self.group = dict(node.attrs).get('group')
+        self.path = tuple(node.arg.split('.')) if node.arg else ()
+        plain = _attrs(node)
+        self.leaf_open = '<%s%s>' % (node.tag, plain)
+        self.open = '<%s%s>' % (node.tag, _attrs(node, container=True))
+        self.close = '</%s>' % node.tag
+        self.link_open = '<%s%s href="' % (node.tag, plain)
+        if node.op == '*':
+            self.metadata = (_EMPTY_METADATA if _list_has_metadata(node)
+                             else '')
+        else:
+            self.metadata = _EMPTY_METADATA if _has_metadata(node) else ''
+        self.constant = None
+        if node.op == ':':
+            self.constant = self.leaf_open + _text(node.arg) + self.close
 
 
 class Renderer:
@@ -140,75 +186,73 @@ class Renderer:
                 _metadata(obj), body, tag, tag))
 
     def _children(self, node, obj):
-        return ''.join(self._node(child, obj) for child in node.children)
+        return ''.join([self._node(child, obj) for child in node.children])
 
     def _node(self, node, obj):
-        group = dict(node.attrs).get('group')
+        markup = node.markup
+        group = markup.group
         if group and self.groups is not None and group not in self.groups:
             return ''
-        if node.op in ('=', '~'):
-            return self._leaf(node, resolve(obj, node.arg))
-        if node.op == ':':
-            return self._leaf(node, node.arg)
-        if node.op == '->':
+        op = node.op
+        if op == '=' or op == '~':
+            return self._leaf(markup, _resolve(obj, markup.path))
+        if op == ':':
+            return markup.constant
+        if op == '->':
             return self._link(node, obj)
-        if node.op == '*':
+        if op == '*':
             return self._list(node, obj)
-        if node.op == '?':
-            scope = resolve(obj, node.arg)
+        if op == '?':
+            scope = _resolve(obj, markup.path)
             if not scope:
                 return ''
             obj = obj if scope is True else scope
-        return '<%s%s>%s%s</%s>' % (
-            node.tag, self._attrs(node, container=True),
-            _EMPTY_METADATA if _has_metadata(node) else '',
-            self._children(node, obj), node.tag)
+        return ''.join((markup.open, markup.metadata,
+                        self._children(node, obj), markup.close))
 
     def _link(self, node, obj):
         # List items of link lists are the hrefs themselves.
-        href = obj if isinstance(obj, str) else resolve(obj, node.arg)
+        markup = node.markup
+        href = obj if isinstance(obj, str) else _resolve(obj, markup.path)
         if href is None:
             return ''
-        return '<%s%s href="%s" rel="related"/>' % (
-            node.tag, self._attrs(node), saxutils.escape(
-                self.base_url + href, {'"': '&quot;'}))
+        return '%s%s" rel="related"/>' % (markup.link_open, saxutils.escape(
+            self.base_url + href, {'"': '&quot;'}))
 
     def _list(self, node, obj):
-        items = resolve(obj, node.arg) or ()
+        markup = node.markup
+        items = _resolve(obj, markup.path) or ()
         [item_node] = node.children
         if item_node.op == '->':
-            inner = ''.join(self._link(item_node, item) for item in items)
+            inner = ''.join([self._link(item_node, item) for item in items])
         else:
-            inner = ''.join(
-                '<%s%s>%s%s</%s>' % (
-                    item_node.tag, self._attrs(item_node, container=True),
-                    _metadata(item), self._children(item_node, item),
-                    item_node.tag)
-                for item in items)
-        return '<%s%s>%s%s</%s>' % (
-            node.tag, self._attrs(node),
-            _EMPTY_METADATA if _list_has_metadata(node) else '', inner,
-            node.tag)
+            item = item_node.markup
+            # An item that only wraps one object (IOAdapterChoice around an
+            # adapter) has no Metadata: the object inside carries it.
+            wraps_one = _is_wrapper(item_node)
+            inner = ''.join([
+                ''.join((item.open, '' if wraps_one else _metadata(each),
+                         self._children(item_node, each), item.close))
+                for each in items])
+        return ''.join((markup.open, markup.metadata, inner, markup.close))
 
-    def _leaf(self, node, value):
+    def _leaf(self, markup, value):
         if value is None:
             return ''
         if isinstance(value, (list, tuple)):
             # Repeated leaves, e.g. SupportedPartitionProcessorCompatibility
             # Modes once per mode.
-            return ''.join(self._leaf(node, item) for item in value)
-        return '<%s%s>%s</%s>' % (
-            node.tag, self._attrs(node),
-            saxutils.escape(format_value(value)), node.tag)
+            return ''.join([self._leaf(markup, item) for item in value])
+        return markup.leaf_open + _text(value) + markup.close
 
-    @staticmethod
-    def _attrs(node, container=False):
-        parts = ['%s="%s"' % pair for pair in node.attrs]
-        if node.kb:
-            parts.append('kb="%s" kxe="false"' % node.kb)
-        if container and node.children and node.op != '*':
-            parts.append('schemaVersion="V1_0"')
-        return (' ' + ' '.join(parts)) if parts else ''
+
+def _attrs(node, container=False):
+    parts = ['%s="%s"' % pair for pair in node.attrs]
+    if node.kb:
+        parts.append('kb="%s" kxe="false"' % node.kb)
+    if container and node.children and node.op != '*':
+        parts.append('schemaVersion="V1_0"')
+    return (' ' + ' '.join(parts)) if parts else ''
 
 
 _EMPTY_METADATA = '<Metadata><Atom/></Metadata>'
@@ -218,6 +262,8 @@ def _has_metadata(node):
     # Real NovaLink puts an empty Metadata block at the head of every
     # complex child object; link holders have none, and neither has a
     # wrapper around one complex object (VirtualDisk's EncryptionAgent).
+    if node.metadata:
+        return True
     return (bool(node.children) and
             not all(child.op == '->' for child in node.children) and
             not _is_wrapper(node))
@@ -231,8 +277,14 @@ def _list_has_metadata(node):
 
 
 def _is_wrapper(node):
-    return (len(node.children) == 1 and node.children[0].op in ('', '?')
-            and bool(node.children[0].children))
+    # A wrapper holds exactly one complex object: always the same one, or
+    # whichever of several optional alternatives applies (a mapping's
+    # Storage holds a VirtualDisk, a PhysicalVolume, ...).
+    children = node.children
+    if not children or not all(child.op in ('', '?') and child.children
+                               for child in children):
+        return False
+    return len(children) == 1 or all(child.op == '?' for child in children)
 
 
 def _metadata(obj):
@@ -331,7 +383,7 @@ def element_paths(root, prefix=''):
     for child in root.children:
         path = prefix + child.tag
         paths.append(path)
-        if child.children and child.op != '*':
+        if (child.children or child.metadata) and child.op != '*':
             if _has_metadata(child):
                 paths += [path + '/Metadata', path + '/Metadata/Atom']
             paths += element_paths(child, path + '/')
@@ -342,7 +394,8 @@ def element_paths(root, prefix=''):
             item_path = path + '/' + item.tag
             paths.append(item_path)
             if item.children:
-                paths += [item_path + '/Metadata',
-                          item_path + '/Metadata/Atom']
+                if not _is_wrapper(item):
+                    paths += [item_path + '/Metadata',
+                              item_path + '/Metadata/Atom']
                 paths += element_paths(item, item_path + '/')
     return paths
