@@ -39,7 +39,9 @@ class Conflict(Exception):
 
 
 def new_uuid():
-    return str(uuidlib.uuid4())
+    """A random UUID that PowerVM accepts: NovaLink's UUIDs never have the
+    top bit set (pypowervm refuses a first hex digit of 8 or more)."""
+    return str(uuidlib.UUID(int=uuidlib.uuid4().int & ~(1 << 127)))
 
 
 def now_ms():
