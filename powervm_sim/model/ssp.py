@@ -513,7 +513,7 @@ class SSPOps:
                 pass
         with self.content.open_reader(source.udid) as reader, \
                 self.content.open_writer(clone.udid) as writer:
-            copy_data_regions(reader, writer)
+            files.copy_data_regions(reader, writer)
             writer.truncate(clone.size_bytes)
         return _allocated_bytes(clone_path)
 
@@ -579,32 +579,6 @@ def _hex(digits):
 
 def _allocated_bytes(path):
     return os.stat(path).st_blocks * 512
-
-
-def copy_data_regions(reader, writer):
-    """Stream the data regions of file ``reader`` into file ``writer`` at
-    the same offsets; holes are skipped, so a sparse blob stays sparse.
-    """
-    fd = reader.fileno()
-    end = os.fstat(fd).st_size
-    offset = 0
-    while offset < end:
-        try:
-            start = os.lseek(fd, offset, os.SEEK_DATA)
-        except OSError:
-            # ENXIO: nothing but a hole from offset to the end.
-            break
-        stop = os.lseek(fd, start, os.SEEK_HOLE)
-        reader.seek(start)
-        writer.seek(start)
-        remaining = stop - start
-        while remaining > 0:
-            chunk = reader.read(min(files.CHUNK_SIZE, remaining))
-            if not chunk:
-                break
-            writer.write(chunk)
-            remaining -= len(chunk)
-        offset = stop
 
 
 # ------------------------------------------------------------- inventory

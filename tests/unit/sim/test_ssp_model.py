@@ -9,6 +9,7 @@ import fixtures
 from lxml import etree
 import testtools
 
+from powervm_sim import files
 from powervm_sim import model as model_mod
 from powervm_sim.model import builder
 from powervm_sim.model import registry
@@ -319,7 +320,7 @@ class TestContentAndSpace(SSPModelTestBase):
         target_path = os.path.join(folder, 'target')
         with open(source_path, 'rb') as reader, \
                 open(target_path, 'wb') as writer:
-            ssp.copy_data_regions(reader, writer)
+            files.copy_data_regions(reader, writer)
         with open(target_path, 'rb') as copied:
             self.assertEqual(b'head', copied.read(4))
             copied.seek(64 * MB)
