@@ -6,11 +6,15 @@ this module is enough: the driver, the tests and oslo-config-generator (via
 the ``oslo.config.opts`` entry point) all go through here.
 """
 
+import importlib.metadata
 import ipaddress
 
 from oslo_config import cfg
 
 CONF = cfg.CONF
+
+# The entry point group of the management partition platforms (mgmt.py).
+MGMT_PLATFORM_NAMESPACE = 'nova_powervm.mgmt_platform'
 
 powervm_group = cfg.OptGroup(
     'powervm',
@@ -106,8 +110,9 @@ compute_opts = [
              'Empty means the only cluster NovaLink reports.'),
     cfg.StrOpt(
         'vopt_media_volume_group', default='rootvg',
-        help='Volume group holding the virtual optical media repository '
-             'used for config drives.'),
+        help='Volume group of a Virtual I/O Server in which to make the '
+             'virtual optical media repository for config drives when no '
+             'Virtual I/O Server has one yet.'),
     cfg.IntOpt(
         'vopt_media_rep_size', default=1, min=1,
         help='Size in GB of the virtual optical media repository created '
@@ -123,7 +128,10 @@ compute_opts = [
     cfg.StrOpt(
         'pvm_vswitch_for_novalink_io', default='NovaLinkVEABridge',
         help='Virtual switch carrying the trunk adapters of Open vSwitch '
-             'VIFs between the NovaLink partition and client LPARs.'),
+             'VIFs between the NovaLink partition and client LPARs; made '
+             'when missing.  Each VIF gets a VLAN of its own on it, so it '
+             'cannot be ETHERNET0 (bridged by the Shared Ethernet '
+             'Adapters) or MGMTSWITCH (RMC).'),
     cfg.BoolOpt(
         'use_rmc_mgmt_vif', default=True,
         help='Give every LPAR a management adapter on MGMTSWITCH so that '
@@ -133,6 +141,13 @@ compute_opts = [
         'use_rmc_ipv6_scheme', default=True,
         help='Put an IPv6 link-local configuration for the RMC management '
              'adapter into the config drive.'),
+    cfg.StrOpt(
+        'mgmt_platform', default='novalink',
+        help='What nova-compute runs on, which reads snapshot disks as '
+             'local block devices and serves VNC consoles: ``novalink`` '
+             'for the NovaLink partition itself, ``simulator`` for the '
+             'in-process powervm-sim of tests.  Names an entry point of '
+             'the ``%s`` group.' % MGMT_PLATFORM_NAMESPACE),
 ]
 
 volume_opts = [
@@ -211,6 +226,26 @@ def validate(conf=CONF):
                 'Invalid [powervm] %s: %s' % (opt.name, _reason(exc))) from exc
     _check_auth(group)
     _check_fabrics(group)
+    _check_mgmt_platform(group)
+    _check_network(group)
+
+
+# Switches NovaLink gives other jobs: the default one, which the Shared
+# Ethernet Adapters bridge, and the RMC network's.
+_RESERVED_VSWITCHES = frozenset(['ETHERNET0', 'MGMTSWITCH'])
+
+
+def _check_network(group):
+    name = group.pvm_vswitch_for_novalink_io.strip()
+    if not name or name.upper() in _RESERVED_VSWITCHES:
+        raise ConfigError(
+            'Invalid [powervm] pvm_vswitch_for_novalink_io %r: Open vSwitch '
+            'VIFs need a virtual switch of their own, not %s.' % (
+                name, ' or '.join(sorted(_RESERVED_VSWITCHES))))
+    if not group.vopt_media_volume_group.strip():
+        raise ConfigError(
+            'Invalid [powervm] vopt_media_volume_group: name the volume '
+            'group in which to make the config drive media repository.')
 
 
 def _reason(exc):
@@ -244,6 +279,15 @@ def _is_loopback(host):
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _check_mgmt_platform(group):
+    names = sorted(entry.name for entry in importlib.metadata.entry_points(
+        group=MGMT_PLATFORM_NAMESPACE))
+    if group.mgmt_platform not in names:
+        raise ConfigError(
+            'Invalid [powervm] mgmt_platform %s: use one of %s.' % (
+                group.mgmt_platform, ', '.join(names) or '(none installed)'))
 
 
 def _check_fabrics(group):

@@ -6,7 +6,6 @@ changes several things at once runs as a flow from ``flows``.
 """
 
 from nova import exception
-from nova.virt import configdrive
 from nova.virt import driver
 from nova.virt import hardware
 from oslo_log import log as logging
@@ -18,9 +17,13 @@ from pypowervm.tasks import storage as pvm_storage
 from nova_powervm import adapter as pvm_adapter
 from nova_powervm import conf
 from nova_powervm import disk
+from nova_powervm.disk import snapshot as pvm_snapshot
 from nova_powervm import event
 from nova_powervm import flows
 from nova_powervm import host
+from nova_powervm import media
+from nova_powervm import mgmt
+from nova_powervm import vif as pvm_vif
 from nova_powervm import vm
 
 LOG = logging.getLogger(__name__)
@@ -35,6 +38,7 @@ class PowerVMDriver(driver.ComputeDriver):
     capabilities = dict(
         driver.ComputeDriver.capabilities,
         supports_image_type_raw=True,
+        supports_attach_interface=True,
     )
 
     def __init__(self, virtapi):
@@ -46,9 +50,15 @@ class PowerVMDriver(driver.ComputeDriver):
         self.host_wrapper = None
         self.disk_driver = None
         self._event_handler = None
+        # The local side of the NovaLink partition: snapshot disks, VNC
+        # consoles, Open vSwitch ports.
+        self.platform = mgmt.load_platform()
         # The resources read by the last get_available_resource, which the
         # resource tracker follows with update_provider_tree.
         self._resources = None
+        # The compute host's name, fixed when the service starts (nova's
+        # CONF.host belongs to the process, not to this driver).
+        self._nodename = CONF.host
 
     # ------------------------------------------------------------ service
     def init_host(self, host):
@@ -57,6 +67,7 @@ class PowerVMDriver(driver.ComputeDriver):
         Either every step succeeds or nova-compute does not start: a
         failure logs the session off again and raises.
         """
+        self._nodename = host
         adapter = pvm_adapter.connect()
         try:
             self._prepare_host(adapter)
@@ -101,7 +112,7 @@ class PowerVMDriver(driver.ComputeDriver):
 
     # -------------------------------------------------------------- host
     def get_available_nodes(self, refresh=False):
-        return [CONF.host]
+        return [self._nodename]
 
     def get_host_ip_addr(self):
         return CONF.my_ip
@@ -146,20 +157,41 @@ class PowerVMDriver(driver.ComputeDriver):
     def spawn(self, context, instance, image_meta, injected_files,
               admin_password, allocations, network_info=None,
               block_device_info=None, power_on=True, accel_info=None):
-        _refuse_unsupported_devices(instance, network_info,
-                                    block_device_info)
+        _refuse_unsupported_devices(block_device_info)
+        pvm_vif.check_supported(network_info)
+        config_drive = None
+        if media.required(instance):
+            config_drive = flows.ConfigDrive(injected_files, network_info,
+                                             admin_password)
         flow = flows.spawn(self.adapter, self.host_wrapper, instance,
-                           image_meta, power_on=power_on)
+                           image_meta, power_on=power_on,
+                           network=self._network(network_info),
+                           config_drive=config_drive,
+                           boot_disk=flows.BootDisk(self.disk_driver,
+                                                    context))
         _run(flow, instance, exception.InstanceDeployFailure)
 
     def destroy(self, context, instance, network_info, block_device_info=None,
                 destroy_disks=True, destroy_secrets=True):
+        has_config_drive = media.required(instance)
+        mgmt.close_console(self.platform, self.adapter, instance)
+        flow = flows.destroy(self.adapter, instance, platform=self.platform,
+                             config_drive=has_config_drive,
+                             disk_driver=self.disk_driver,
+                             destroy_disks=destroy_disks)
         try:
-            _run(flows.destroy(self.adapter, instance), instance,
-                 exception.InstanceTerminationFailure)
+            _run(flow, instance, exception.InstanceTerminationFailure)
         except exception.InstanceNotFound:
             LOG.info('The instance\'s LPAR is already gone.',
                      instance=instance)
+            if has_config_drive:
+                # Its media is not: the repository keeps it.
+                media.delete_config_drive(self.adapter, instance)
+            # So is its boot disk (a deploy that died half-way, an LPAR
+            # deleted outside nova), and maybe mappings of it.
+            _run(flows.remove_boot_disk(self.disk_driver, instance,
+                                        destroy_disks),
+                 instance, exception.InstanceTerminationFailure)
         except exception.InstanceTerminationFailure:
             raise
         except exception.NovaException as exc:
@@ -177,6 +209,76 @@ class PowerVMDriver(driver.ComputeDriver):
                accel_info=None, share_info=None):
         vm.reboot(self.adapter, instance, hard=reboot_type == 'HARD')
 
+    def snapshot(self, context, instance, image_id, update_task_state):
+        """Upload the instance's boot disk to Glance as a raw image."""
+        pvm_snapshot.snapshot(context, self.adapter, self.disk_driver,
+                              self.platform, instance, image_id,
+                              update_task_state)
+
+    def get_vnc_console(self, context, instance):
+        return mgmt.get_vnc_console(self.platform, self.adapter, instance)
+
+    # ---------------------------------------------------------- network
+    def _network(self, network_info, mgmt_vif=None):
+        if mgmt_vif is None:
+            mgmt_vif = CONF.powervm.use_rmc_mgmt_vif
+        return flows.Network(self.virtapi, list(network_info or []),
+                             self.platform, mgmt_vif=mgmt_vif)
+
+    def plug_vifs(self, instance, network_info):
+        """Plug the VIFs the LPAR lacks (after a host restart).
+
+        Raises only VirtualInterfacePlugException: nova-compute's start-up
+        stops on anything else.
+        """
+        try:
+            pvm_vif.check_supported(network_info)
+            flows.run(flows.plug_vifs(self.adapter, instance,
+                                      self._network(network_info)),
+                      instance)
+        except exception.VirtualInterfacePlugException:
+            raise
+        except Exception as exc:
+            raise exception.VirtualInterfacePlugException(
+                'Could not plug the VIFs of instance %s: %s' % (
+                    instance.uuid, exc)) from exc
+
+    def unplug_vifs(self, instance, network_info):
+        """Remove the VIFs' adapters (and trunks); gone already is fine.
+        """
+        try:
+            cnas = pvm_vif.get_cnas(self.adapter, instance)
+        except exception.InstanceNotFound:
+            LOG.info('The instance\'s LPAR is gone; no VIFs to unplug.',
+                     instance=instance)
+            return
+        for vif in network_info or []:
+            pvm_vif.unplug(self.adapter, instance, vif, cnas, self.platform)
+
+    def attach_interface(self, context, instance, image_meta, vif):
+        """Plug one more VIF; on failure nothing of it is left."""
+        try:
+            pvm_vif.check_supported([vif])
+            flows.run(flows.plug_vifs(self.adapter, instance,
+                                      self._network([vif], mgmt_vif=False)),
+                      instance)
+        except Exception as exc:
+            LOG.error('Could not attach VIF %s: %s', vif.get('id'), exc,
+                      instance=instance)
+            raise exception.InterfaceAttachFailed(
+                instance_uuid=instance.uuid) from exc
+
+    def detach_interface(self, context, instance, vif):
+        """Unplug one VIF; one not on the LPAR is already detached."""
+        try:
+            cnas = pvm_vif.get_cnas(self.adapter, instance)
+            pvm_vif.unplug(self.adapter, instance, vif, cnas, self.platform)
+        except Exception as exc:
+            LOG.error('Could not detach VIF %s: %s', vif.get('id'), exc,
+                      instance=instance)
+            raise exception.InterfaceDetachFailed(
+                instance_uuid=instance.uuid) from exc
+
 
 def _run(flow, instance, failure_cls):
     """Run ``flow``; errors that are not nova's become ``failure_cls``."""
@@ -188,20 +290,13 @@ def _run(flow, instance, failure_cls):
         raise failure_cls(reason=exc) from exc
 
 
-def _refuse_unsupported_devices(instance, network_info, block_device_info):
+def _refuse_unsupported_devices(block_device_info):
     """Fail a spawn asking for devices the driver cannot attach yet.
 
     Better to refuse before anything is created than to hand nova an
-    instance without the network, volumes or config drive it asked for.
+    instance without the volumes it asked for.
     """
-    missing = []
-    if network_info:
-        missing.append('network interfaces')
     if driver.block_device_info_get_mapping(block_device_info):
-        missing.append('volumes')
-    if configdrive.required_by(instance):
-        missing.append('a config drive')
-    if missing:
         raise exception.InstanceDeployFailure(
-            reason='this release of the PowerVM driver cannot attach %s '
-                   'yet' % ' or '.join(missing))
+            reason='this release of the PowerVM driver cannot attach '
+                   'volumes yet')

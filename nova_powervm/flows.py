@@ -5,39 +5,155 @@ fails, every step that completed is reverted in reverse order and the
 step's exception reaches the caller.
 """
 
+import dataclasses
+
 from oslo_log import log as logging
 import taskflow.engines
 from taskflow import exceptions as tf_exc
 from taskflow.listeners import logging as tf_logging
 from taskflow.patterns import linear_flow
 
+from nova_powervm.tasks import network as tf_net
+from nova_powervm.tasks import storage as tf_stg
 from nova_powervm.tasks import vm as tf_vm
 
 LOG = logging.getLogger(__name__)
 
 
-def spawn(adapter, host_w, instance, image_meta, power_on=True):
+@dataclasses.dataclass(frozen=True)
+class Network:
+    """The instance's network adapters, as a flow plugs them.
+
+    :param virtapi: nova's VirtAPI (waits for neutron's plug events).
+    :param network_info: nova's VIFs.
+    :param platform: the mgmt.Platform (its Open vSwitch for OVS VIFs).
+    :param mgmt_vif: also give the LPAR its RMC management adapter.
+    """
+
+    virtapi: object
+    network_info: list
+    platform: object
+    mgmt_vif: bool = True
+
+
+@dataclasses.dataclass(frozen=True)
+class ConfigDrive:
+    """What goes into the instance's config drive besides its metadata."""
+
+    injected_files: list
+    network_info: list
+    admin_password: str | None
+
+
+@dataclasses.dataclass(frozen=True)
+class BootDisk:
+    """The instance's boot disk, made from its image.
+
+    :param disk_driver: where the disk lives (a disk.driver.DiskAdapter).
+    :param context: the request context, to read the image from Glance.
+    """
+
+    disk_driver: object
+    context: object
+
+
+def spawn(adapter, host_w, instance, image_meta, power_on=True,
+          network=None, config_drive=None, boot_disk=None):
     """The flow that brings a new instance up on the host.
 
     The partition comes first and is powered on last.  What the instance
     boots from and talks through (boot disk, config drive media, network
     adapters) is attached in between, by tasks added to this same flow, so
     that a failure of any of them reverts the whole deploy.
+
+    :param network: a Network to plug, or None for no network tasks.
+    :param config_drive: a ConfigDrive to build, or None for none.
+    :param boot_disk: a BootDisk to make from the image and attach, or
+                      None for an instance without one.
     """
     flow = linear_flow.Flow('spawn_%s' % instance.uuid)
     flow.add(tf_vm.CreateLPAR(adapter, host_w, instance, image_meta))
+    if network is not None:
+        flow.add(*_plug_network_tasks(adapter, instance, network))
+    if boot_disk is not None:
+        flow.add(
+            tf_stg.CreateDiskForImage(boot_disk.disk_driver,
+                                      boot_disk.context, instance,
+                                      image_meta),
+            tf_stg.AttachDisk(boot_disk.disk_driver, instance))
+    if config_drive is not None:
+        flow.add(_config_drive_task(adapter, instance, config_drive))
     if power_on:
         flow.add(tf_vm.PowerOn(adapter, instance))
     return flow
 
 
-def destroy(adapter, instance):
-    """The flow that removes an instance's LPAR: stop it hard, delete it.
+def _plug_network_tasks(adapter, instance, network):
+    """Plug nova's VIFs, then the management adapter (which the config
+    drive describes)."""
+    tasks = []
+    if network.network_info:
+        tasks.append(tf_net.PlugVifs(network.virtapi, adapter, instance,
+                                     network.network_info,
+                                     network.platform))
+    if network.mgmt_vif:
+        tasks.append(tf_net.PlugMgmtVif(adapter, instance))
+    return tasks
+
+
+def _config_drive_task(adapter, instance, config_drive):
+    return tf_net.CreateAndConnectCfgDrive(
+        adapter, instance, config_drive.injected_files,
+        config_drive.network_info, config_drive.admin_password)
+
+
+def plug_vifs(adapter, instance, network):
+    """The flow that plugs ``network`` into an existing LPAR; a failure
+    unplugs what it plugged."""
+    flow = linear_flow.Flow('plug_vifs_%s' % instance.uuid)
+    flow.add(*_plug_network_tasks(adapter, instance, network))
+    return flow
+
+
+def destroy(adapter, instance, platform=None, config_drive=False,
+            disk_driver=None, destroy_disks=True):
+    """The flow that removes an instance's LPAR: stop it hard, remove what
+    lives outside the LPAR (trunk adapters, config drive), delete it.
+
+    :param platform: unplug every VIF adapter first, and the trunks and
+                     Open vSwitch ports (through this mgmt.Platform)
+                     serving them; None leaves the adapters to the LPAR's
+                     delete.
+    :param config_drive: whether the instance has a config drive.
+    :param disk_driver: unmap the boot disk from this disk driver (the
+                        mappings would outlive the LPAR as orphans).
+    :param destroy_disks: and delete it.
     """
     flow = linear_flow.Flow('destroy_%s' % instance.uuid)
-    flow.add(tf_vm.PowerOff(adapter, instance, timeout=0),
-             tf_vm.DeleteLPAR(adapter, instance))
+    flow.add(tf_vm.PowerOff(adapter, instance, timeout=0))
+    if platform is not None:
+        flow.add(tf_net.UnplugAllVifs(adapter, instance, platform))
+    if config_drive:
+        flow.add(tf_net.DeleteCfgDrive(adapter, instance))
+    if disk_driver is not None:
+        flow.add(*_remove_disk_tasks(disk_driver, instance, destroy_disks))
+    flow.add(tf_vm.DeleteLPAR(adapter, instance))
     return flow
+
+
+def remove_boot_disk(disk_driver, instance, destroy_disks=True):
+    """The flow that unmaps (and deletes) the boot disk of an instance
+    whose LPAR is gone already."""
+    flow = linear_flow.Flow('remove_boot_disk_%s' % instance.uuid)
+    flow.add(*_remove_disk_tasks(disk_driver, instance, destroy_disks))
+    return flow
+
+
+def _remove_disk_tasks(disk_driver, instance, destroy_disks):
+    tasks = [tf_stg.DetachDisk(disk_driver, instance)]
+    if destroy_disks:
+        tasks.append(tf_stg.DeleteDisk(disk_driver, instance))
+    return tasks
 
 
 def run(flow, instance):

@@ -52,8 +52,6 @@ class HostResources:
     firmware_memory_mb: int
     local_gb: int
     local_gb_used: int
-    # Disks on storage other hosts share are not the host's DISK_GB.
-    shared_storage: bool = False
 
 
 def get_managed_system(adapter):
@@ -70,7 +68,7 @@ def get_managed_system(adapter):
 
 def compute_resources(proc_units, proc_units_avail, memory_mb,
                       memory_free_mb, firmware_memory_mb, disk_total_gb,
-                      disk_used_gb, shared_storage=False):
+                      disk_used_gb):
     """HostResources from the system's numbers (no I/O).
 
     A vCPU of nova's inventory is a whole processor unit: flavors get a
@@ -84,13 +82,17 @@ def compute_resources(proc_units, proc_units_avail, memory_mb,
         memory_mb_used=memory_mb - memory_free_mb,
         firmware_memory_mb=firmware_memory_mb,
         local_gb=math.floor(disk_total_gb),
-        local_gb_used=math.ceil(disk_used_gb),
-        shared_storage=shared_storage)
+        local_gb_used=math.ceil(disk_used_gb))
 
 
 def read_resources(host_w, disk_driver):
     """HostResources of the system in ``host_w`` (a ManagedSystem wrapper
-    the caller keeps fresh) and of the disk driver's storage (one GET)."""
+    the caller keeps fresh) and of the disk driver's storage (one GET).
+
+    The storage is the volume group or the whole shared storage pool: as
+    with the earlier PowerVM drivers, every host of an SSP cluster reports
+    the pool as its DISK_GB.
+    """
     capacity = disk_driver.capacity()
     return compute_resources(
         proc_units=host_w.proc_units_configurable,
@@ -99,8 +101,7 @@ def read_resources(host_w, disk_driver):
         memory_free_mb=host_w.memory_free,
         firmware_memory_mb=host_w.firmware_memory,
         disk_total_gb=capacity.total_gb,
-        disk_used_gb=capacity.used_gb,
-        shared_storage=disk_driver.shared_storage)
+        disk_used_gb=capacity.used_gb)
 
 
 def available_resource(resources, nodename):
@@ -190,8 +191,7 @@ def inventory(resources, ratios, reserved_cpus, reserved_memory_mb,
 
     The hypervisor's own memory is reserved on top of the operator's
     ``reserved_host_memory_mb``: no instance can ever have it.  DISK_GB is
-    left out when instance disks live on shared storage (its driver reports
-    that on a provider of its own) or when there is no space at all.
+    left out when there is no space at all.
     """
     inv = {
         orc.VCPU: _inventory_record(
@@ -201,7 +201,7 @@ def inventory(resources, ratios, reserved_cpus, reserved_memory_mb,
             reserved_memory_mb + resources.firmware_memory_mb,
             ratios[orc.MEMORY_MB]),
     }
-    if not resources.shared_storage and resources.local_gb >= 1:
+    if resources.local_gb >= 1:
         inv[orc.DISK_GB] = _inventory_record(
             resources.local_gb, reserved_disk_gb, ratios[orc.DISK_GB])
     return inv

@@ -303,6 +303,10 @@ class Simulator:
         rtype, obj = target.rtype, target.obj
         if rtype.update is None:
             raise HttpError(405, '%s cannot be updated.' % rtype.name)
+        # A stale etag is answered before the body is judged: a 412 tells
+        # the client to reload and retry, which a 400 about stale content
+        # would not.  It is checked again under the lock, after parsing.
+        self._check_etag(request, obj)
         fields = self._parse(request, rtype)
         with self.model.registry.lock:
             self._check_etag(request, obj)

@@ -5,12 +5,14 @@
 
 from nova_powervm import conf
 from nova_powervm.disk import localdisk
+from nova_powervm.disk import ssp
 from nova_powervm import exception as pvm_nova_exc
 
 CONF = conf.CONF
 
 DRIVERS = {
     'localdisk': localdisk.LocalStorage,
+    'ssp': ssp.SSPDiskAdapter,
 }
 
 

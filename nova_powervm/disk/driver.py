@@ -1,7 +1,27 @@
-"""What every disk driver (where instance boot disks live) provides."""
+"""What every disk driver (where instance boot disks live) provides.
+
+A boot disk is made from a Glance image, mapped (vSCSI) to the instance's
+LPAR by the Virtual I/O Servers that serve the storage, and found again by
+its name, which comes from the instance's UUID: the steps that undo a
+failed deploy, and a destroy after nova-compute lost track, need nothing
+else to find it.
+"""
 
 import abc
 import typing
+
+from nova import exception
+from nova.image import glance
+from oslo_log import log as logging
+from pypowervm import const as pvm_const
+from pypowervm.tasks import partition as pvm_partition
+from pypowervm.tasks import scsi_mapper as pvm_smap
+
+from nova_powervm import vm
+
+LOG = logging.getLogger(__name__)
+
+GIB = 1024 ** 3
 
 
 class DiskCapacity(typing.NamedTuple):
@@ -11,6 +31,69 @@ class DiskCapacity(typing.NamedTuple):
     used_gb: float
 
 
+class VIOSNotActive(exception.NovaException):
+    msg_fmt = ('Virtual I/O Server %(vios)s, which serves the instance '
+               'disks, is not running with RMC active.')
+
+
+def boot_disk_name(instance, max_len):
+    """The name of ``instance``'s boot disk: 'b_' and its UUID's digits,
+    as many as ``max_len`` allows (AIX logical volumes take 15)."""
+    return ('b_' + instance.uuid.replace('-', ''))[:max_len]
+
+
+def raw_image_size(image_meta):
+    """Bytes of the raw disk image ``image_meta`` describes.
+
+    Boot disks get the image's bytes as they are: an image in another
+    format would make a disk nothing boots from.
+
+    :raises nova.exception.ImageUnacceptable: not a raw disk image, or
+            one without data.
+    """
+    disk_format = _field(image_meta, 'disk_format') or 'raw'
+    if disk_format != 'raw':
+        raise exception.ImageUnacceptable(
+            image_id=image_meta.id,
+            reason='the PowerVM driver boots raw disk images only, not %s'
+            % disk_format)
+    if not _field(image_meta, 'size'):
+        raise exception.ImageUnacceptable(
+            image_id=image_meta.id, reason='the image has no data')
+    return image_meta.size
+
+
+def _field(image_meta, name):
+    return getattr(image_meta, name) if image_meta.obj_attr_is_set(name) \
+        else None
+
+
+def root_disk_bytes(instance, floor):
+    """Bytes of the instance's boot disk: the flavor's root disk, or
+    ``floor`` (the image's size) for flavors that leave it to the image
+    (root_gb 0) or ask for less than it needs."""
+    return max(instance.flavor.root_gb * GIB, floor)
+
+
+def image_chunks(context, image_id):
+    """The image's bytes from Glance, chunk by chunk, never whole.
+
+    A generator: the download starts at the first chunk asked for, so a
+    step that fails before reading opens no connection to Glance.
+    """
+    yield from glance.API().download(context, image_id)
+
+
+def undo_quietly(undo, *args):
+    """Run ``undo(*args)`` while an error propagates: log its failure
+    rather than let it replace the error that made the undo necessary."""
+    try:
+        undo(*args)
+    except Exception:
+        LOG.exception('Could not undo %s%r; what it leaves behind has to '
+                      'be removed by hand.', undo.__name__, args)
+
+
 class DiskAdapter(abc.ABC):
     """Storage for instance boot disks on one managed system.
 
@@ -18,16 +101,104 @@ class DiskAdapter(abc.ABC):
     :param host_uuid: UUID of the managed system.
     """
 
-    # Storage that other hosts see as well (a shared storage pool) is
-    # placement inventory of its own, shared, resource provider, which its
-    # driver reports; only a host's own storage is DISK_GB of the compute
-    # node.
-    shared_storage = False
+    # pypowervm's wrapper class of this driver's disks, as a vSCSI mapping
+    # shows its backing storage.
+    disk_wrapper_class = None
 
     def __init__(self, adapter, host_uuid):
         self.adapter = adapter
         self.host_uuid = host_uuid
 
+    @property
+    @abc.abstractmethod
+    def vios_uuids(self):
+        """UUIDs of the VIOSes of this host that map the disks to LPARs."""
+
     @abc.abstractmethod
     def capacity(self):
         """A DiskCapacity read from NovaLink now (one REST call)."""
+
+    @abc.abstractmethod
+    def disk_name(self, instance):
+        """The name of ``instance``'s boot disk."""
+
+    @abc.abstractmethod
+    def create_disk_from_image(self, context, instance, image_meta):
+        """Make ``instance``'s boot disk holding the image; returns the
+        disk's storage wrapper (to map)."""
+
+    @abc.abstractmethod
+    def delete_disk(self, instance):
+        """Delete ``instance``'s boot disk; a disk already gone is fine.
+
+        :returns: whether there was a disk to delete.
+        """
+
+    @abc.abstractmethod
+    def snapshot_source(self, instance):
+        """A context manager giving ``(vios_uuid, storage wrapper)`` of a
+        disk holding the boot disk's bytes, for a snapshot to read through
+        the management partition; whatever it made is gone on exit."""
+
+    # ------------------------------------------------------------ mapping
+    def connect_disk(self, instance, disk):
+        """Map ``disk`` to ``instance``'s LPAR from every serving VIOS."""
+        lpar_uuid = vm.get_pvm_uuid(instance)
+
+        def add_mapping(vios_w):
+            LOG.info('Mapping boot disk %(disk)s from Virtual I/O Server '
+                     '%(vios)s.', {'disk': disk.name, 'vios': vios_w.name},
+                     instance=instance)
+            mapping = pvm_smap.build_vscsi_mapping(
+                None, vios_w, lpar_uuid, self._storage_for_mapping(disk))
+            return pvm_smap.add_map(vios_w, mapping) is not None
+
+        self._run_on_vioses(add_mapping)
+
+    def _storage_for_mapping(self, disk):
+        """The storage element of one VIOS's mapping of ``disk``.
+
+        A mapping takes in the wrapper's XML element itself, and an
+        element sits in one document only: drivers whose disks several
+        VIOSes map (at once, in threads) make a new one per mapping.
+        """
+        return disk
+
+    def disconnect_disk(self, instance):
+        """Remove every vSCSI mapping of ``instance``'s boot disk.
+
+        Whatever partition it goes to: the instance's LPAR, an LPAR that is
+        gone (an orphan mapping), or the management partition (a snapshot
+        that nova-compute did not live to finish).
+        """
+        match = pvm_smap.gen_match_func(self.disk_wrapper_class,
+                                        names=[self.disk_name(instance)])
+
+        def remove_mappings(vios_w):
+            removed = pvm_smap.remove_maps(vios_w, None, match_func=match)
+            for mapping in removed:
+                LOG.info('Unmapping boot disk %(disk)s on Virtual I/O '
+                         'Server %(vios)s.',
+                         {'disk': mapping.backing_storage.name,
+                          'vios': vios_w.name}, instance=instance)
+            return bool(removed)
+
+        self._run_on_vioses(remove_mappings)
+
+    def _run_on_vioses(self, change):
+        """Apply ``change(vios_w) -> changed`` to the mappings of each
+        serving VIOS; one VIOS feed read, one update per changed VIOS
+        (retried on etag conflicts)."""
+        feed_task = pvm_partition.build_active_vio_feed_task(
+            self.adapter, name='boot_disk', xag=[pvm_const.XAG.VIO_SMAP])
+        # UUIDs from links and from documents may differ in case.
+        by_uuid = {uuid.lower(): wrapper_task for uuid, wrapper_task
+                   in feed_task.wrapper_tasks.items()}
+        for vios_uuid in self.vios_uuids:
+            try:
+                wrapper_task = by_uuid[vios_uuid.lower()]
+            except KeyError:
+                raise VIOSNotActive(vios=vios_uuid) from None
+            wrapper_task.add_functor_subtask(change, provides=None,
+                                             flag_update=True)
+        feed_task.execute()

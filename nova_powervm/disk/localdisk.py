@@ -1,7 +1,17 @@
-"""Instance disks as logical volumes of a volume group on a VIOS."""
+"""Instance disks as logical volumes of a volume group on a VIOS.
 
+Each image is uploaded from Glance once, into an image cache logical volume
+named after it ('i_' and the image UUID's digits); an instance's boot disk
+is a copy of that volume, as large as the flavor's root disk.
+"""
+
+import contextlib
+
+from nova import exception
+from oslo_concurrency import lockutils
 from oslo_log import log as logging
 from pypowervm.tasks import partition as pvm_partition
+from pypowervm.tasks import storage as pvm_tstg
 from pypowervm.wrappers import storage as pvm_stg
 from pypowervm.wrappers import virtual_io_server as pvm_vios
 
@@ -14,6 +24,10 @@ CONF = conf.CONF
 
 # The VIOS's own operating system volume group: never for instance disks.
 ROOTVG = 'rootvg'
+# AIX logical volume names have at most 15 characters.
+MAX_NAME_LEN = 15
+IMAGE_PREFIX = 'i_'
+SNAPSHOT_PREFIX = 's_'
 
 
 def find_volume_group(adapter, name=''):
@@ -31,8 +45,29 @@ def find_volume_group(adapter, name=''):
         name=name or '(other than %s)' % ROOTVG)
 
 
+def image_cache_name(image_id):
+    """The image cache volume of Glance image ``image_id``."""
+    return (IMAGE_PREFIX + image_id.replace('-', ''))[:MAX_NAME_LEN]
+
+
+def snapshot_copy_name(instance):
+    """The volume a snapshot of ``instance`` copies its boot disk to."""
+    return (SNAPSHOT_PREFIX + instance.uuid.replace('-', ''))[:MAX_NAME_LEN]
+
+
+def _short_name(vdisk):
+    # NovaLink may name a logical volume by its device path.
+    return vdisk.name.rsplit('/', 1)[-1]
+
+
+def _size_bytes(vdisk):
+    return round(vdisk.capacity * driver.GIB)
+
+
 class LocalStorage(driver.DiskAdapter):
     """Boot disks in one volume group (``[powervm] volume_group_name``)."""
+
+    disk_wrapper_class = pvm_stg.VDisk
 
     def __init__(self, adapter, host_uuid):
         super().__init__(adapter, host_uuid)
@@ -43,13 +78,106 @@ class LocalStorage(driver.DiskAdapter):
         self.vios_uuid = vios_w.uuid
         self.vg_uuid = vg_w.uuid
 
+    @property
+    def vios_uuids(self):
+        return [self.vios_uuid]
+
     def _volume_group(self):
         return pvm_stg.VG.get(self.adapter, uuid=self.vg_uuid,
                               parent_type=pvm_vios.VIOS,
                               parent_uuid=self.vios_uuid)
+
+    def _find_vdisks(self, name, vg_w=None):
+        vg_w = vg_w or self._volume_group()
+        return [vdisk for vdisk in vg_w.virtual_disks
+                if _short_name(vdisk) == name]
+
+    def _remove_vdisks(self, name):
+        vg_w = self._volume_group()
+        vdisks = self._find_vdisks(name, vg_w)
+        if vdisks:
+            LOG.info('Deleting logical volume %(name)s of volume group '
+                     '%(vg)s.', {'name': name, 'vg': vg_w.name})
+            pvm_tstg.rm_vg_storage(vg_w, vdisks=vdisks)
+        return bool(vdisks)
 
     def capacity(self):
         vg_w = self._volume_group()
         total = float(vg_w.capacity)
         return driver.DiskCapacity(
             total_gb=total, used_gb=total - float(vg_w.available_size))
+
+    def disk_name(self, instance):
+        return driver.boot_disk_name(instance, MAX_NAME_LEN)
+
+    def create_disk_from_image(self, context, instance, image_meta):
+        image_w = self._cached_image(context, image_meta)
+        image_bytes = _size_bytes(image_w)
+        name = self.disk_name(instance)
+        LOG.info('Copying image volume %(image)s to boot disk %(disk)s.',
+                 {'image': image_w.name, 'disk': name}, instance=instance)
+        return pvm_tstg.crt_copy_vdisk(
+            self.adapter, self.vios_uuid, self.vg_uuid, image_w.udid,
+            image_bytes, name,
+            d_size=driver.root_disk_bytes(instance, image_bytes))
+
+    def _cached_image(self, context, image_meta):
+        """The image cache volume of the image, uploaded if need be."""
+        name = image_cache_name(image_meta.id)
+        # Deploys of one image wait for the first one's upload, then copy
+        # what it uploaded, rather than uploading the image again.
+        with lockutils.lock('powervm-image-%s' % image_meta.id):
+            cached = self._find_vdisks(name)
+            if cached:
+                return cached[0]
+            size = driver.raw_image_size(image_meta)
+            LOG.info('Uploading image %(image)s (%(size)d bytes) to '
+                     'logical volume %(name)s.',
+                     {'image': image_meta.id, 'size': size, 'name': name})
+            try:
+                vdisk_w, leftover = pvm_tstg.upload_new_vdisk(
+                    self.adapter, self.vios_uuid, self.vg_uuid,
+                    driver.image_chunks(context, image_meta.id), name, size)
+            except Exception:
+                # pypowervm removes the volume when the data failed to
+                # arrive, not when the upload failed before that: a
+                # volume left here would pass for the image, empty.
+                driver.undo_quietly(self._remove_vdisks, name)
+                raise
+            if leftover is not None:
+                LOG.warning('NovaLink kept the record %s of the upload of '
+                            'image %s; it does no harm.', leftover.uuid,
+                            image_meta.id)
+            return vdisk_w
+
+    def delete_disk(self, instance):
+        return self._remove_vdisks(self.disk_name(instance))
+
+    @contextlib.contextmanager
+    def snapshot_source(self, instance):
+        """A copy of the boot disk, deleted on exit.
+
+        A logical volume backs one virtual target device at a time: the
+        boot disk, mapped to its LPAR, cannot be mapped to the management
+        partition as well.  A copy also holds still while the instance
+        keeps writing to its disk.
+        """
+        name = self.disk_name(instance)
+        found = self._find_vdisks(name)
+        if not found:
+            raise exception.DiskNotFound(location='%s/%s' % (
+                CONF.powervm.volume_group_name or self.vg_uuid, name))
+        boot_w = found[0]
+        copy_name = snapshot_copy_name(instance)
+        # A copy a snapshot left when nova-compute died in the middle.
+        self._remove_vdisks(copy_name)
+        try:
+            copy_w = pvm_tstg.crt_copy_vdisk(
+                self.adapter, self.vios_uuid, self.vg_uuid, boot_w.udid,
+                _size_bytes(boot_w), copy_name)
+            yield self.vios_uuid, copy_w
+        except Exception:
+            # Also after a copy whose answer was lost: it may exist.
+            driver.undo_quietly(self._remove_vdisks, copy_name)
+            raise
+        self._remove_vdisks(copy_name)

@@ -2,9 +2,11 @@
 """
 
 import dataclasses
+import time
 import typing
 
 from powervm_sim.model import registry
+from powervm_sim.model import system as system_mod
 
 LPAR_TYPES = ('AIX/Linux', 'OS400', 'Virtual IO Server')
 NOT_ACTIVATED = 'not activated'
@@ -24,6 +26,10 @@ class Partition(registry.Resource):
     root_level: typing.ClassVar[bool] = True
     is_vios: typing.ClassVar[bool] = False
 
+    # NovaLink writes partition UUIDs in upper case (in links too), and
+    # pypowervm compares some of them as strings.
+    uuid: str = dataclasses.field(
+        default_factory=lambda: registry.new_uuid().upper())
     name: str
     partition_id: int = 0
     partition_type: str = 'AIX/Linux'
@@ -59,6 +65,12 @@ class Partition(registry.Resource):
     allow_perf_data: bool = False
     nvram: str = ''
     description: str = ''
+    # Secure boot policy (0 = off) for the next activation.
+    pending_secure_boot: int = 0
+    # IBM i only: the tagged I/O the partition loads and talks through.
+    load_source: str = '0'
+    console: str = 'HMC'
+    alt_load_source: str = 'NONE'
     # Children kept by the model.
     adapters: list = dataclasses.field(default_factory=list, repr=False)
 
@@ -108,7 +120,43 @@ class Partition(registry.Resource):
 
     @property
     def mac_prefix(self):
-        return None
+        return self.parent.partition_mac_prefix
+
+    @property
+    def rmc_address(self):
+        """Where RMC reaches the partition while it is up: the address
+        it was given, else its first address on a virtual Ethernet adapter.
+        """
+        if self.rmc_ip or self.rmc_state != 'active':
+            return self.rmc_ip
+        return next((adapter.ip_address for adapter in self.adapters
+                     if getattr(adapter, 'ip_address', None)), None)
+
+    @property
+    def current_secure_boot(self):
+        # The policy takes effect when the partition is activated.
+        return self.pending_secure_boot if self.is_running else 0
+
+    @property
+    def is_ibmi(self):
+        return self.partition_type == 'OS400'
+
+    @property
+    def opticonnect_pool(self):
+        # Only IBM i partitions show their OptiConnect pools (none used).
+        return False if self.is_ibmi else None
+
+    @property
+    def migration_data_timestamp(self):
+        """When the VIOS storage data for migration was last gathered:
+        the partition's creation, as NovaLink formats it."""
+        return time.strftime('%a %b %d %H:%M:%S UTC %Y',
+                             time.gmtime(self.created / 1000))
+
+    @property
+    def physical_cards(self):
+        """The cards in the partition's physical I/O slots."""
+        return list(self.io_slots)
 
     @property
     def ref_code_full(self):
@@ -130,10 +178,14 @@ class Partition(registry.Resource):
     def ipl_source(self):
         return 'b' if self.partition_type == 'OS400' else None
 
-    # Partition profiles and physical I/O slots: NovaLink partitions have
-    # neither, but the elements are part of the document.
+    # Partition profiles: NovaLink partitions have none, but the element is
+    # part of the document.
     no_profiles = ()
-    no_io_slots = ()
+    # SR-IOV logical ports and vNICs are not modelled: their lists stay
+    # empty.
+    no_logical_ports = ()
+    # Physical I/O slots assigned to the partition (a VIOS's FC cards).
+    io_slots: list = dataclasses.field(default_factory=list, repr=False)
 
     def client_adapter_hrefs(self, kind):
         return [a.href for a in self.adapters if a.kind == kind]
@@ -207,6 +259,7 @@ class VIOS(Partition):
     state: str = RUNNING
     rmc_state: str = 'active'
     vios_version: str = 'VIOS 3.1.4.10'
+    os_version: str = 'VIOS 3.1.4.10'
     mem_desired: int = 8192
     mem_min: int = 4096
     mem_max: int = 16384
@@ -239,6 +292,90 @@ class VIOS(Partition):
     def trunk_adapters(self):
         return [a for a in self.adapters if getattr(a, 'is_trunk', False)]
 
+    @property
+    def rmc_address(self):
+        # A VIOS's address moved from its port to the SEA that bridges it.
+        address = super().rmc_address
+        if address or self.rmc_state != 'active':
+            return address
+        return next((sea.ip_interface.address for sea in self.seas
+                     if sea.ip_interface and sea.ip_interface.address), None)
+
+    @property
+    def profile_adapters(self):
+        """The VIOS's virtual adapters, as its partition profile lists
+        them."""
+        views = (ProfileAdapterView(adapter) for adapter in self.adapters)
+        return [view for view in views if view.known]
+
+    @property
+    def ethernet_ports(self):
+        """The ports of the Ethernet card the VIOS's SEAs bridge to (known
+        only through a port one of them uses)."""
+        known = next((sea.port for sea in self.seas), None)
+        if known is None:
+            return []
+        return system_mod.ethernet_card_ports(known)
+
+    @property
+    def free_ethernet_ports(self):
+        """Ports no SEA uses: free for new SEAs or link aggregations."""
+        used = {sea.port.device_name for sea in self.seas}
+        return [port for port in self.ethernet_ports
+                if port.device_name not in used]
+
+    @property
+    def physical_cards(self):
+        cards = super().physical_cards
+        ports = self.ethernet_ports
+        if ports:
+            cards.append(system_mod.ethernet_card(ports))
+        return cards
+
+
+@dataclasses.dataclass(frozen=True)
+class ProfileAdapterView:
+    """A virtual adapter of a VIOS as its ProfileVirtualIOAdapters list
+    shows it: exactly one of the is_* properties holds (made for rendering
+    only)."""
+
+    adapter: typing.Any
+
+    def _is(self, kind, trunk=False):
+        adapter = self.adapter
+        return (adapter.kind == kind and
+                bool(getattr(adapter, 'is_trunk', False)) == trunk)
+
+    @property
+    def is_cna(self):
+        return self._is('ClientNetworkAdapter')
+
+    @property
+    def is_trunk(self):
+        return self._is('ClientNetworkAdapter', trunk=True)
+
+    @property
+    def is_fc_server(self):
+        return self._is('VirtualFibreChannelServerAdapter')
+
+    @property
+    def is_scsi_server(self):
+        return self._is('VirtualSCSIServerAdapter')
+
+    @property
+    def is_scsi_client(self):
+        return self._is('VirtualSCSIClientAdapter')
+
+    @property
+    def known(self):
+        return (self.is_cna or self.is_trunk or self.is_fc_server or
+                self.is_scsi_server or self.is_scsi_client)
+
+    @property
+    def tagged_vlans(self):
+        # The profile always lists the adapter's tagged VLANs, maybe none.
+        return ' '.join(str(vlan) for vlan in self.adapter.tagged_vlans)
+
 
 # Fields a client may set when it creates or updates a partition.
 _WRITABLE = {
@@ -247,6 +384,7 @@ _WRITABLE = {
     'vprocs_desired', 'vprocs_min', 'vprocs_max', 'sharing_mode',
     'uncapped_weight', 'shared_pool_id', 'proc_compat_mode',
     'availability_priority', 'max_virtual_io_slots', 'keylock', 'boot_mode',
+    'load_source', 'console', 'alt_load_source', 'pending_secure_boot',
     'srr_capable', 'allow_perf_data', 'description',
 }
 _SHARING_MODES = {
@@ -259,7 +397,7 @@ class PartitionOps:
 
     def create_lpar(self, system, fields):
         with self.registry.lock:
-            uuid = (fields.get('uuid') or registry.new_uuid()).lower()
+            uuid = (fields.get('uuid') or registry.new_uuid()).upper()
             if self.registry.find(uuid) is not None:
                 raise registry.Conflict(
                     'A partition with UUID %s already exists.' % uuid,
@@ -372,6 +510,8 @@ def _validate_partition(part):
         if part.proc_units_desired < part.vprocs_desired * 0.05 - 1e-9:
             bad('At least 0.05 processing units are needed per virtual '
                 'processor.')
+    if not 0 <= part.pending_secure_boot <= 9:
+        bad('The secure boot policy must be 0 to 9.')
     if part.sharing_mode not in _SHARING_MODES:
         bad('Unknown sharing mode %r.' % part.sharing_mode)
     if not 0 <= part.uncapped_weight <= 255:

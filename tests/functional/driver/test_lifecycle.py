@@ -35,7 +35,7 @@ class TestSpawn(fixtures.DriverTestCase):
         instance = self.make_instance(memory_mb=2048, vcpus=2)
         self.spawn(instance)
         lpar = self.lpar_of(instance)
-        self.assertEqual(vm.get_pvm_uuid(instance).lower(), lpar.uuid)
+        self.assertEqual(vm.get_pvm_uuid(instance).upper(), lpar.uuid)
         self.assertEqual(
             pvm_util.sanitize_partition_name_for_api(instance.name),
             lpar.name)
@@ -115,7 +115,7 @@ class TestSpawn(fixtures.DriverTestCase):
             network_info=[vif],
             block_device_info={'block_device_mapping': [
                 {'connection_info': {}, 'mount_device': '/dev/sdb'}]})
-        self.assertIn('network interfaces or volumes', str(err))
+        self.assertIn('cannot attach volumes yet', str(err))
         self.assertEqual([], self.client_lpars())
 
 

@@ -113,7 +113,7 @@ class TestConcurrentWriters(ConcurrencyTestBase):
         lpars = {p.name: p for p in self.model.lpars(self.system)}
         self.assertEqual(set(names), set(lpars) & set(names))
         self.assertEqual({uuid.lower() for uuid, _ in results},
-                         {lpars[n].uuid for n in names})
+                         {lpars[n].uuid.lower() for n in names})
         partition_ids = [p.partition_id for p in self.system.partitions]
         self.assertEqual(len(partition_ids), len(set(partition_ids)))
         for i, name in enumerate(names):

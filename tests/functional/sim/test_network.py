@@ -414,7 +414,7 @@ class TestNetworkBridge(NetworkTestBase):
         self.assertEqual(['auto', 'auto'], [s.ha_mode for s in bridge.seas])
         for index, sea in enumerate(bridge.seas):
             vios = self.vioses[index]
-            self.assertTrue(sea.vio_uri.lower().endswith(vios.uuid))
+            self.assertTrue(sea.vio_uri.lower().endswith(vios.uuid.lower()))
             self.assertEqual(('ent5', 1, 'ent4', index + 1),
                              (sea.dev_name, sea.pvid,
                               sea.primary_adpt.dev_name,

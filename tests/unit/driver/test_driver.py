@@ -36,5 +36,5 @@ class TestComputeDriverInterface(testtools.TestCase):
         caps = driver.PowerVMDriver.capabilities
         self.assertEqual(set(nova_driver.ComputeDriver.capabilities),
                          set(caps))
-        self.assertFalse(caps['supports_attach_interface'])
+        self.assertTrue(caps['supports_attach_interface'])
         self.assertFalse(caps['supports_evacuate'])

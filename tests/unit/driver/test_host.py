@@ -73,11 +73,6 @@ class TestInventory(testtools.TestCase):
                           'max_unit': 1024, 'step_size': 1,
                           'allocation_ratio': 1.0}, inv[DISK_GB])
 
-    def test_shared_storage_is_not_the_hosts_disk(self):
-        inv = host.inventory(_resources(shared_storage=True), self._RATIOS,
-                             0, 0, 0)
-        self.assertNotIn(DISK_GB, inv)
-
     def test_no_disk_space_means_no_disk_inventory(self):
         inv = host.inventory(_resources(disk_total_gb=0.5, disk_used_gb=0),
                              self._RATIOS, 0, 0, 0)

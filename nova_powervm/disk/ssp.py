@@ -1,0 +1,181 @@
+"""Instance disks as logical units (LUs) of a shared storage pool.
+
+Each image is uploaded from Glance once per pool, into an image LU named
+after it ('image_' and the image UUID's digits) that every host of the
+cluster uses; an instance's boot disk is a thin linked clone of that LU,
+as large as the flavor's root disk, mapped by every VIOS of this host that
+is a node of the cluster.
+"""
+
+import contextlib
+
+from nova import exception
+from oslo_concurrency import lockutils
+from oslo_log import log as logging
+from pypowervm import exceptions as pvm_exc
+from pypowervm.tasks import cluster_ssp as pvm_cssp
+from pypowervm.tasks import storage as pvm_tstg
+from pypowervm import util as pvm_util
+from pypowervm.wrappers import cluster as pvm_clust
+from pypowervm.wrappers import storage as pvm_stg
+
+from nova_powervm import conf
+from nova_powervm.disk import driver
+
+LOG = logging.getLogger(__name__)
+CONF = conf.CONF
+
+IMAGE_PREFIX = 'image_'
+# 'b_' and all 32 digits of the instance UUID (LU names may be long).
+DISK_NAME_LEN = 34
+
+
+class ClusterNotFound(exception.NovaException):
+    msg_fmt = ('Found %(count)d shared storage pool clusters named '
+               '%(name)s; set [powervm] cluster_name to the one cluster '
+               'holding instance disks.')
+
+
+class NotAClusterNode(exception.NovaException):
+    msg_fmt = ('No Virtual I/O Server of this host is a node of cluster '
+               '%(name)s.')
+
+
+def find_cluster(adapter, name=''):
+    """The Cluster wrapper named ``name``, or the only one if empty.
+
+    :raises ClusterNotFound: not exactly one such cluster.
+    """
+    if name:
+        clusters = pvm_clust.Cluster.search(adapter, name=name)
+    else:
+        clusters = pvm_clust.Cluster.get(adapter)
+    if len(clusters) != 1:
+        raise ClusterNotFound(count=len(clusters),
+                              name=name or '(any name)')
+    return clusters[0]
+
+
+def local_node_vios_uuids(cluster_w, host_uuid):
+    """UUIDs of the cluster's nodes that are VIOSes of ``host_uuid``.
+
+    NovaLink links a node to its VIOS only on the VIOS's own host.
+    """
+    return [node.vios_uuid for node in cluster_w.nodes
+            if node.vios_uri and pvm_util.get_req_path_uuid(
+                node.vios_uri, root=True) == host_uuid.lower()]
+
+
+def image_lu_name(image_id):
+    # Digits only: pypowervm would turn the dashes into underscores.
+    return IMAGE_PREFIX + image_id.replace('-', '')
+
+
+class SSPDiskAdapter(driver.DiskAdapter):
+    """Boot disks in a shared storage pool (``[powervm] cluster_name``)."""
+
+    disk_wrapper_class = pvm_stg.LU
+
+    def __init__(self, adapter, host_uuid):
+        super().__init__(adapter, host_uuid)
+        cluster_w = find_cluster(adapter, CONF.powervm.cluster_name)
+        self._vios_uuids = local_node_vios_uuids(cluster_w, host_uuid)
+        if not self._vios_uuids:
+            raise NotAClusterNode(name=cluster_w.name)
+        self.ssp_uuid = pvm_util.get_req_path_uuid(cluster_w.ssp_uri,
+                                                   preserve_case=True)
+        ssp_w = self._pool()
+        self.tier_w = pvm_tstg.default_tier_for_ssp(ssp_w)
+        LOG.info('Instance disks go to shared storage pool %(ssp)s of '
+                 'cluster %(cluster)s.',
+                 {'ssp': ssp_w.name, 'cluster': cluster_w.name})
+
+    @property
+    def vios_uuids(self):
+        return list(self._vios_uuids)
+
+    def _pool(self):
+        return pvm_stg.SSP.get(self.adapter, uuid=self.ssp_uuid)
+
+    def _find_disk_lus(self, name):
+        return [lu for lu in pvm_stg.LUEnt.search(
+                    self.adapter, parent=self.tier_w, name=name)
+                if lu.lu_type == pvm_stg.LUType.DISK]
+
+    def capacity(self):
+        ssp_w = self._pool()
+        return driver.DiskCapacity(total_gb=ssp_w.capacity,
+                                   used_gb=ssp_w.capacity - ssp_w.free_space)
+
+    def disk_name(self, instance):
+        return driver.boot_disk_name(instance, DISK_NAME_LEN)
+
+    def create_disk_from_image(self, context, instance, image_meta):
+        image_lu = self._image_lu(context, image_meta)
+        size_gb = driver.root_disk_bytes(
+            instance, round(image_lu.capacity * driver.GIB)) / driver.GIB
+        name = self.disk_name(instance)
+        LOG.info('Cloning image LU %(image)s to boot disk %(disk)s.',
+                 {'image': image_lu.name, 'disk': name}, instance=instance)
+        _tier_w, lu_w = pvm_tstg.crt_lu(self.tier_w, name, size_gb,
+                                        thin=True, clone=image_lu)
+        return pvm_stg.LU.bld_ref(self.adapter, lu_w.name, lu_w.udid)
+
+    def _storage_for_mapping(self, disk):
+        return pvm_stg.LU.bld_ref(self.adapter, disk.name, disk.udid)
+
+    def _image_lu(self, context, image_meta):
+        """The image LU of the image, uploaded if need be.
+
+        pypowervm coordinates the hosts of the cluster (marker LUs); the
+        lock keeps deploys on this host from uploading in parallel, which
+        the markers would only sort out after minutes of waiting.
+        """
+        name = image_lu_name(image_meta.id)
+        with lockutils.lock('powervm-image-%s' % image_meta.id):
+            try:
+                return pvm_cssp.get_or_upload_image_lu(
+                    self.tier_w, name, self._vios_uuids[0],
+                    lambda: driver.image_chunks(context, image_meta.id),
+                    driver.raw_image_size(image_meta))
+            except Exception:
+                # An image LU whose upload failed is ours (the markers let
+                # one host upload); one left here, maybe created by a
+                # request whose answer was lost, would pass for the image.
+                driver.undo_quietly(self._remove_image_lus, name)
+                raise
+
+    def _remove_image_lus(self, name):
+        for lu_w in pvm_stg.LUEnt.search(self.adapter, parent=self.tier_w,
+                                         name=name):
+            if lu_w.lu_type == pvm_stg.LUType.IMAGE:
+                LOG.info('Deleting image LU %s of a failed upload.', name)
+                lu_w.delete()
+
+    def delete_disk(self, instance):
+        # LU by LU rather than with pypowervm's rm_tier_storage, which logs
+        # and forgets a delete NovaLink refused: a destroy must not report
+        # success while the disk is still there.  The image LU stays, as
+        # the image cache: another host may be cloning it right now.
+        lus = self._find_disk_lus(self.disk_name(instance))
+        for lu_w in lus:
+            LOG.info('Deleting logical unit %s.', lu_w.name,
+                     instance=instance)
+            try:
+                lu_w.delete()
+            except pvm_exc.HttpNotFound:
+                LOG.info('Logical unit %s was already deleted.', lu_w.name,
+                         instance=instance)
+        return bool(lus)
+
+    @contextlib.contextmanager
+    def snapshot_source(self, instance):
+        """The boot disk itself: an LU can back several target devices,
+        so it maps to the management partition while the LPAR uses it."""
+        name = self.disk_name(instance)
+        found = self._find_disk_lus(name)
+        if not found:
+            raise exception.DiskNotFound(location='%s/%s' % (
+                self.tier_w.name, name))
+        yield self._vios_uuids[0], pvm_stg.LU.bld_ref(
+            self.adapter, found[0].name, found[0].udid)

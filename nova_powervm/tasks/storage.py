@@ -1,0 +1,87 @@
+"""Tasks on the instance's boot disk.
+
+The disk driver finds a boot disk by the instance alone, so each undo
+works from what NovaLink holds, not from what the step returned: a step
+whose answer was lost may still have made its disk or mapping.
+"""
+
+from oslo_log import log as logging
+from taskflow import task
+
+from nova_powervm.disk import driver as disk_drv
+
+LOG = logging.getLogger(__name__)
+
+# What later tasks of a flow find the new boot disk's wrapper under.
+BOOT_DISK = 'boot_disk'
+
+
+class CreateDiskForImage(task.Task):
+    """Make the boot disk from the image (provides ``boot_disk``).
+
+    Revert deletes it.
+    """
+
+    def __init__(self, disk_driver, context, instance, image_meta):
+        super().__init__(name='create_disk_from_image', provides=BOOT_DISK)
+        self.disk_driver = disk_driver
+        self.context = context
+        self.instance = instance
+        self.image_meta = image_meta
+
+    def execute(self):
+        return self.disk_driver.create_disk_from_image(
+            self.context, self.instance, self.image_meta)
+
+    def revert(self, result, flow_failures, **kwargs):
+        LOG.warning('Removing the boot disk of the failed deploy.',
+                    instance=self.instance)
+        disk_drv.undo_quietly(self.disk_driver.delete_disk, self.instance)
+
+
+class AttachDisk(task.Task):
+    """Map the boot disk to the LPAR (requires ``boot_disk``).
+
+    Revert removes the mappings, and with them their adapters.
+    """
+
+    def __init__(self, disk_driver, instance):
+        super().__init__(name='attach_disk', requires=[BOOT_DISK])
+        self.disk_driver = disk_driver
+        self.instance = instance
+
+    def execute(self, boot_disk):
+        self.disk_driver.connect_disk(self.instance, boot_disk)
+
+    def revert(self, result, flow_failures, **kwargs):
+        LOG.warning('Unmapping the boot disk of the failed deploy.',
+                    instance=self.instance)
+        disk_drv.undo_quietly(self.disk_driver.disconnect_disk,
+                              self.instance)
+
+
+class DetachDisk(task.Task):
+    """Remove every mapping of the boot disk.  Nothing to revert: the
+    flows that detach a disk tear the instance down."""
+
+    def __init__(self, disk_driver, instance):
+        super().__init__(name='detach_disk')
+        self.disk_driver = disk_driver
+        self.instance = instance
+
+    def execute(self):
+        self.disk_driver.disconnect_disk(self.instance)
+
+
+class DeleteDisk(task.Task):
+    """Delete the boot disk (already gone is fine); there is no undo."""
+
+    def __init__(self, disk_driver, instance):
+        super().__init__(name='delete_disk')
+        self.disk_driver = disk_driver
+        self.instance = instance
+
+    def execute(self):
+        if not self.disk_driver.delete_disk(self.instance):
+            LOG.info('The instance has no boot disk to delete.',
+                     instance=self.instance)
