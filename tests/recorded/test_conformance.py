@@ -8,8 +8,6 @@ drops below one fails; raise a floor when the simulator gets closer.
 """
 
 import functools
-import glob
-import os
 
 from pypowervm import const as pvm_const
 from pypowervm.tasks import cna
@@ -25,6 +23,7 @@ from pypowervm.wrappers import virtual_io_server as pvm_vios
 import testtools
 
 from powervm_sim import fixture
+from tests.recorded import fidelity
 from tests.recorded import paths
 from tests.recorded import recordings
 
@@ -40,17 +39,7 @@ FLOORS = {
 
 @functools.lru_cache(maxsize=1)
 def real_interactions():
-    found = []
-    shared = recordings.shared_recordings_dir()
-    for path in sorted(glob.glob(os.path.join(shared, '*', '*.yml'))):
-        found += recordings.load_ruby_vcr(path)
-    data = recordings.pypowervm_data_dir()
-    for path in sorted(glob.glob(os.path.join(data, '*.txt'))):
-        try:
-            found += recordings.load_pypowervm_capture(path)
-        except recordings.CaptureFormatError:
-            continue
-    return found
+    return fidelity.load_real_interactions()
 
 
 class TestConformance(testtools.TestCase):
