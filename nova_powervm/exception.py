@@ -27,3 +27,35 @@ class UnsupportedDiskDriver(exception.NovaException):
 class VolumeGroupNotFound(exception.NovaException):
     msg_fmt = ('No volume group %(name)s was found on an active Virtual I/O '
                'Server; set [powervm] volume_group_name to an existing one.')
+
+
+class VIOSNotActive(exception.NovaException):
+    msg_fmt = ('Virtual I/O Server %(vios)s, which serves the instance '
+               'disks, is not running with RMC active.')
+
+
+class ClusterNotFound(exception.NovaException):
+    msg_fmt = ('Found %(count)d shared storage pool clusters named '
+               '%(name)s; set [powervm] cluster_name to the one cluster '
+               'holding instance disks.')
+
+
+class NotAClusterNode(exception.NovaException):
+    msg_fmt = ('No Virtual I/O Server of this host is a node of cluster '
+               '%(name)s.')
+
+
+class NotOnManagementPartition(exception.NovaException):
+    msg_fmt = ('nova-compute runs on partition %(this)d, not on the '
+               'NovaLink partition (%(mgmt)d): it cannot read the disks '
+               'NovaLink maps to that partition.')
+
+
+class DiskDiscoveryFailed(exception.NovaException):
+    msg_fmt = ('The disk %(udid)s mapped to the management partition did '
+               'not appear as a block device: %(reason)s')
+
+
+class DeviceRemovalFailed(exception.NovaException):
+    msg_fmt = ('Block device %(path)s of the management partition could '
+               'not be removed: %(reason)s')

@@ -26,22 +26,13 @@ from stevedore import driver as stevedore_driver
 from vif_plug_ovs import ovs as os_vif_ovs
 
 from nova_powervm import conf
+from nova_powervm import exception as pvm_nova_exc
 from nova_powervm import vm
 
 LOG = logging.getLogger(__name__)
 CONF = conf.CONF
 
 NAMESPACE = conf.MGMT_PLATFORM_NAMESPACE
-
-
-class DiskDiscoveryFailed(exception.NovaException):
-    msg_fmt = ('The disk %(udid)s mapped to the management partition did '
-               'not appear as a block device: %(reason)s')
-
-
-class DeviceRemovalFailed(exception.NovaException):
-    msg_fmt = ('Block device %(path)s of the management partition could '
-               'not be removed: %(reason)s')
 
 
 class VNCConsole(typing.NamedTuple):
@@ -212,7 +203,7 @@ class NovaLinkPlatform(Platform):
             self.sys_root, 'bus/vio/devices/%x/host*/scsi_host/host*/scan'
             % bus))
         if not scans:
-            raise DiskDiscoveryFailed(
+            raise pvm_nova_exc.DiskDiscoveryFailed(
                 udid=udid, reason='no SCSI host for bus %x' % bus)
         for scan in scans:
             # Any channel, target and LUN: the mapped disk is among them.
@@ -221,7 +212,7 @@ class NovaLinkPlatform(Platform):
                                'disk/by-id/*%s' % glob.escape(udid))
         found = self._wait_for(lambda: glob.glob(pattern))
         if len(found) != 1:
-            raise DiskDiscoveryFailed(
+            raise pvm_nova_exc.DiskDiscoveryFailed(
                 udid=udid, reason='%d devices match %s after %.1f seconds'
                 % (len(found), pattern, self.timeout))
         path = os.path.realpath(found[0])
@@ -245,11 +236,11 @@ class NovaLinkPlatform(Platform):
         name = os.path.basename(os.path.realpath(path))
         delete = os.path.join(self.sys_root, 'block', name, 'device/delete')
         if not os.path.exists(delete):
-            raise DeviceRemovalFailed(path=path,
+            raise pvm_nova_exc.DeviceRemovalFailed(path=path,
                                       reason='%s does not exist' % delete)
         self._write_as_root(delete, '1')
         if not self._wait_for(lambda: not os.path.exists(path)):
-            raise DeviceRemovalFailed(
+            raise pvm_nova_exc.DeviceRemovalFailed(
                 path=path, reason='still there after %.1f seconds' %
                 self.timeout)
 

@@ -27,6 +27,7 @@ import threading
 import fixtures
 from pypowervm.wrappers import logical_partition as pvm_lpar
 
+from nova_powervm import exception as pvm_nova_exc
 from nova_powervm import mgmt
 
 # The RFB protocol version a NovaLink console offers.
@@ -178,12 +179,12 @@ class SimulatedPlatform(mgmt.Platform):
         udid = mapping.backing_storage.udid
         # Scanning the bus of a real partition finds only what is mapped.
         if not partition.mapped_here(udid):
-            raise mgmt.DiskDiscoveryFailed(
+            raise pvm_nova_exc.DiskDiscoveryFailed(
                 udid=udid, reason='no VIOS maps it to the NovaLink '
                                   'partition')
         content = partition.model.content
         if not content.exists(udid):
-            raise mgmt.DiskDiscoveryFailed(udid=udid,
+            raise pvm_nova_exc.DiskDiscoveryFailed(udid=udid,
                                            reason='the disk has no content')
         return content.path(udid)
 
@@ -275,13 +276,14 @@ class VNCServer:
 
     def _handshake(self, client):
         client.sendall(RFB_VERSION)
-        if not _receive(client, len(RFB_VERSION)).startswith(b'RFB 003.'):
+        version = receive_exactly(client, len(RFB_VERSION))
+        if not version.startswith(b'RFB 003.'):
             return
         client.sendall(bytes([1, _NO_SECURITY]))
-        if _receive(client, 1) != bytes([_NO_SECURITY]):
+        if receive_exactly(client, 1) != bytes([_NO_SECURITY]):
             return
         client.sendall(struct.pack('>I', 0))
-        _receive(client, 1)
+        receive_exactly(client, 1)
         name = self.name.encode('utf-8')
         client.sendall(struct.pack('>HH', *_SCREEN) + _PIXEL_FORMAT +
                        struct.pack('>I', len(name)) + name)
@@ -300,7 +302,7 @@ class VNCServer:
         self._thread.join(timeout=5)
 
 
-def _receive(sock, size):
+def receive_exactly(sock, size):
     """Exactly ``size`` bytes from ``sock`` (fewer if it hangs up)."""
     data = b''
     while len(data) < size:

@@ -17,6 +17,7 @@ from pypowervm import const as pvm_const
 from pypowervm.tasks import partition as pvm_partition
 from pypowervm.tasks import scsi_mapper as pvm_smap
 
+from nova_powervm import exception as pvm_nova_exc
 from nova_powervm import vm
 
 LOG = logging.getLogger(__name__)
@@ -29,11 +30,6 @@ class DiskCapacity(typing.NamedTuple):
 
     total_gb: float
     used_gb: float
-
-
-class VIOSNotActive(exception.NovaException):
-    msg_fmt = ('Virtual I/O Server %(vios)s, which serves the instance '
-               'disks, is not running with RMC active.')
 
 
 def boot_disk_name(instance, max_len):
@@ -198,7 +194,7 @@ class DiskAdapter(abc.ABC):
             try:
                 wrapper_task = by_uuid[vios_uuid.lower()]
             except KeyError:
-                raise VIOSNotActive(vios=vios_uuid) from None
+                raise pvm_nova_exc.VIOSNotActive(vios=vios_uuid) from None
             wrapper_task.add_functor_subtask(change, provides=None,
                                              flag_update=True)
         feed_task.execute()

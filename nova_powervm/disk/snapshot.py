@@ -9,7 +9,6 @@ unmapped again, whether the upload worked or not.
 import contextlib
 
 from nova.compute import task_states
-from nova import exception
 from nova.image import glance
 from oslo_log import log as logging
 from pypowervm import const as pvm_const
@@ -19,15 +18,10 @@ from pypowervm.utils import transaction as pvm_tx
 from pypowervm.wrappers import virtual_io_server as pvm_vios
 
 from nova_powervm.disk import driver
+from nova_powervm import exception as pvm_nova_exc
 from nova_powervm import mgmt
 
 LOG = logging.getLogger(__name__)
-
-
-class NotOnManagementPartition(exception.NovaException):
-    msg_fmt = ('nova-compute runs on partition %(this)d, not on the '
-               'NovaLink partition (%(mgmt)d): it cannot read the disks '
-               'NovaLink maps to that partition.')
 
 
 def image_metadata(instance):
@@ -75,7 +69,8 @@ def disk_on_management_partition(adapter, platform, vios_uuid, disk):
     mgmt_w = pvm_partition.get_mgmt_partition(adapter)
     this_id = mgmt.this_partition_id(platform, adapter)
     if this_id != mgmt_w.id:
-        raise NotOnManagementPartition(this=this_id, mgmt=mgmt_w.id)
+        raise pvm_nova_exc.NotOnManagementPartition(this=this_id,
+                                                    mgmt=mgmt_w.id)
     # The unmap runs even when the map seemed to fail: its answer may
     # have been lost after NovaLink made it.
     with _undone_on_exit(unmap_from_partition, adapter, vios_uuid,

@@ -21,6 +21,7 @@ from pypowervm.wrappers import storage as pvm_stg
 
 from nova_powervm import conf
 from nova_powervm.disk import driver
+from nova_powervm import exception as pvm_nova_exc
 
 LOG = logging.getLogger(__name__)
 CONF = conf.CONF
@@ -28,17 +29,6 @@ CONF = conf.CONF
 IMAGE_PREFIX = 'image_'
 # 'b_' and all 32 digits of the instance UUID (LU names may be long).
 DISK_NAME_LEN = 34
-
-
-class ClusterNotFound(exception.NovaException):
-    msg_fmt = ('Found %(count)d shared storage pool clusters named '
-               '%(name)s; set [powervm] cluster_name to the one cluster '
-               'holding instance disks.')
-
-
-class NotAClusterNode(exception.NovaException):
-    msg_fmt = ('No Virtual I/O Server of this host is a node of cluster '
-               '%(name)s.')
 
 
 def find_cluster(adapter, name=''):
@@ -51,7 +41,7 @@ def find_cluster(adapter, name=''):
     else:
         clusters = pvm_clust.Cluster.get(adapter)
     if len(clusters) != 1:
-        raise ClusterNotFound(count=len(clusters),
+        raise pvm_nova_exc.ClusterNotFound(count=len(clusters),
                               name=name or '(any name)')
     return clusters[0]
 
@@ -81,7 +71,7 @@ class SSPDiskAdapter(driver.DiskAdapter):
         cluster_w = find_cluster(adapter, CONF.powervm.cluster_name)
         self._vios_uuids = local_node_vios_uuids(cluster_w, host_uuid)
         if not self._vios_uuids:
-            raise NotAClusterNode(name=cluster_w.name)
+            raise pvm_nova_exc.NotAClusterNode(name=cluster_w.name)
         self.ssp_uuid = pvm_util.get_req_path_uuid(cluster_w.ssp_uri,
                                                    preserve_case=True)
         ssp_w = self._pool()

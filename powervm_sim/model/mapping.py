@@ -30,6 +30,7 @@ from powervm_sim.model import partition as part_mod
 from powervm_sim.model import registry
 from powervm_sim.model import ssp as ssp_mod
 from powervm_sim.model import storage as stor_mod
+from powervm_sim.model import system as system_mod
 
 SCSI_CLIENT = 'VirtualSCSIClientAdapter'
 FC_CLIENT = 'VirtualFibreChannelClientAdapter'
@@ -92,7 +93,7 @@ class PhysicalFCPort:
 
 
 @dataclasses.dataclass(kw_only=True, eq=False)
-class PhysicalFCAdapter:
+class PhysicalFCAdapter(system_mod.SlotLocation):
     """A PCIe Fibre Channel card in an I/O slot assigned to a VIOS.
 
     Each card fills one slot, so the object is the slot as well.
@@ -111,18 +112,6 @@ class PhysicalFCAdapter:
     pci_revision_id: int = 3
     pci_vendor_id: int = 4319
     pci_subsys_vendor_id: int = 4116
-
-    @property
-    def io_unit(self):
-        return self.drc_name.split('-', 1)[0]
-
-    @property
-    def physical_location(self):
-        return self.drc_name.rsplit('-', 1)[1]
-
-    @property
-    def adapter_id(self):
-        return self.drc_index
 
 
 def build_vios_fc_ports(model, vios):

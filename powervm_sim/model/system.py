@@ -127,8 +127,25 @@ class UnconfiguredLogicalPort:
     location_code: str
 
 
+class SlotLocation:
+    """Where a card sits, read from its slot's DRC name
+    (``U78CB.001.<serial>-P1-C6``: the I/O unit, then the slot)."""
+
+    @property
+    def io_unit(self):
+        return self.drc_name.split('-', 1)[0]
+
+    @property
+    def physical_location(self):
+        return self.drc_name.rsplit('-', 1)[1]
+
+    @property
+    def adapter_id(self):
+        return self.drc_index
+
+
 @dataclasses.dataclass(kw_only=True, eq=False)
-class IOCard:
+class IOCard(SlotLocation):
     """A PCIe card of the system that no partition holds in its I/O slots:
     an SR-IOV adapter in shared mode (the hypervisor owns it) or a card left
     unassigned.
@@ -159,18 +176,6 @@ class IOCard:
 
     # No SR-IOV logical port is modelled, so none is listed.
     logical_port_hrefs = ()
-
-    @property
-    def io_unit(self):
-        return self.drc_name.rsplit('-', 1)[0]
-
-    @property
-    def physical_location(self):
-        return self.drc_name.rsplit('-', 1)[1]
-
-    @property
-    def adapter_id(self):
-        return self.drc_index
 
     @property
     def converged_ports(self):

@@ -11,16 +11,9 @@ from powervm_sim import platform as sim_platform
 from tests.functional.driver import fixtures
 
 CONF = fixtures.CONF
+receive = sim_platform.receive_exactly
 
 
-def _receive(sock, size):
-    data = b''
-    while len(data) < size:
-        chunk = sock.recv(size - len(data))
-        if not chunk:
-            break
-        data += chunk
-    return data
 
 
 class TestVNCConsole(fixtures.DriverTestCase):
@@ -43,19 +36,19 @@ class TestVNCConsole(fixtures.DriverTestCase):
         self.assertIsInstance(console, console_type.ConsoleVNC)
         self.assertEqual('192.0.2.20', console.host)
         sock = self._connect(console)
-        self.assertEqual(b'RFB 003.008\n', _receive(sock, 12))
+        self.assertEqual(b'RFB 003.008\n', receive(sock, 12))
         sock.sendall(b'RFB 003.008\n')
         # One security type: none.
-        self.assertEqual(b'\x01\x01', _receive(sock, 2))
+        self.assertEqual(b'\x01\x01', receive(sock, 2))
         sock.sendall(b'\x01')
-        self.assertEqual(b'\0\0\0\0', _receive(sock, 4))
+        self.assertEqual(b'\0\0\0\0', receive(sock, 4))
         sock.sendall(b'\x01')
-        server_init = _receive(sock, 24)
+        server_init = receive(sock, 24)
         width, height = struct.unpack('>HH', server_init[:4])
         self.assertEqual((640, 480), (width, height))
         [name_len] = struct.unpack('>I', server_init[20:24])
         self.assertEqual(self.lpar_of(self.instance).name,
-                         _receive(sock, name_len).decode())
+                         receive(sock, name_len).decode())
 
     def test_the_console_stays_open(self):
         first = self.driver.get_vnc_console(self.context, self.instance)
@@ -67,11 +60,11 @@ class TestVNCConsole(fixtures.DriverTestCase):
     def test_destroy_closes_the_console(self):
         console = self.driver.get_vnc_console(self.context, self.instance)
         sock = self._connect(console)
-        self.assertEqual(b'RFB 003.008\n', _receive(sock, 12))
+        self.assertEqual(b'RFB 003.008\n', receive(sock, 12))
         self.driver.destroy(self.context, self.instance, None)
         self.assertEqual([], self.partition.open_consoles())
         # The open connection ends, and nobody listens any more.
-        self.assertEqual(b'', _receive(sock, 1))
+        self.assertEqual(b'', receive(sock, 1))
         self.assertRaises(ConnectionRefusedError, socket.create_connection,
                           ('127.0.0.1', console.port), timeout=10)
 

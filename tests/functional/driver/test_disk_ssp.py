@@ -6,6 +6,7 @@ from nova.compute import provider_tree
 from nova import test
 from oslo_utils import uuidutils
 
+from nova_powervm import exception as pvm_nova_exc
 from nova_powervm.disk import ssp
 from powervm_sim import fixture as sim_fixture
 from tests.functional.driver import fixtures
@@ -71,7 +72,7 @@ class TestSSPClusterChoice(test.TestCase):
 
     def test_unknown_cluster_stops_init_host(self):
         driver_fixture = self._driver(cluster_name='no_such')
-        err = self.assertRaises(ssp.ClusterNotFound,
+        err = self.assertRaises(pvm_nova_exc.ClusterNotFound,
                                 driver_fixture.init_host)
         self.assertIn('no_such', str(err))
         self.assertIsNone(driver_fixture.driver.adapter)

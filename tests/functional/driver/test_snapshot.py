@@ -4,8 +4,7 @@ import fixtures as fx
 from nova.compute import task_states
 from pypowervm import exceptions as pvm_exc
 
-from nova_powervm.disk import snapshot as pvm_snapshot
-from nova_powervm import mgmt
+from nova_powervm import exception as pvm_nova_exc
 from powervm_sim import faults
 from powervm_sim import platform as sim_platform
 from tests.functional.driver import fixtures
@@ -141,7 +140,7 @@ class TestLocalDiskSnapshot(SnapshotTestCase):
         self.useFixture(fx.MockPatchObject(
             sim_platform.SimulatedPlatform, 'lparcfg',
             return_value={'partition_id': '7'}))
-        self.assertRaises(pvm_snapshot.NotOnManagementPartition,
+        self.assertRaises(pvm_nova_exc.NotOnManagementPartition,
                           self.snapshot)
         self.assertEqual([], self.copies())
         self.assertEqual([], self.mgmt_mappings())
@@ -149,8 +148,9 @@ class TestLocalDiskSnapshot(SnapshotTestCase):
     def test_disk_that_does_not_show_up(self):
         self.useFixture(fx.MockPatchObject(
             sim_platform.SimulatedPlatform, 'discover_disk',
-            side_effect=mgmt.DiskDiscoveryFailed(udid='x', reason='no')))
-        self.assertRaises(mgmt.DiskDiscoveryFailed, self.snapshot)
+            side_effect=pvm_nova_exc.DiskDiscoveryFailed(udid='x',
+                                                         reason='no')))
+        self.assertRaises(pvm_nova_exc.DiskDiscoveryFailed, self.snapshot)
         self.assertEqual([], self.copies())
         self.assertEqual([], self.mgmt_mappings())
 

@@ -14,6 +14,7 @@ from pypowervm import exceptions as pvm_exc
 import testtools
 
 from nova_powervm import conf
+from nova_powervm import exception as pvm_nova_exc
 from nova_powervm import mgmt
 from powervm_sim import platform as sim_platform
 
@@ -98,7 +99,7 @@ class TestNovaLinkDisks(testtools.TestCase):
 
     def test_disk_that_never_appears(self):
         self.linux.appears = 0
-        err = self.assertRaises(mgmt.DiskDiscoveryFailed,
+        err = self.assertRaises(pvm_nova_exc.DiskDiscoveryFailed,
                                 self.platform.discover_disk, None,
                                 self.mapping)
         self.assertIn(UDID[-32:], str(err))
@@ -106,14 +107,14 @@ class TestNovaLinkDisks(testtools.TestCase):
 
     def test_two_devices_with_the_udid(self):
         self.linux.appears = 2
-        err = self.assertRaises(mgmt.DiskDiscoveryFailed,
+        err = self.assertRaises(pvm_nova_exc.DiskDiscoveryFailed,
                                 self.platform.discover_disk, None,
                                 self.mapping)
         self.assertIn('2 devices', str(err))
 
     def test_adapter_without_scsi_host(self):
         self.mapping.client_adapter.lpar_slot_num = SLOT + 1
-        err = self.assertRaises(mgmt.DiskDiscoveryFailed,
+        err = self.assertRaises(pvm_nova_exc.DiskDiscoveryFailed,
                                 self.platform.discover_disk, None,
                                 self.mapping)
         self.assertIn('3000000b', str(err))
@@ -130,11 +131,11 @@ class TestNovaLinkDisks(testtools.TestCase):
     def test_device_that_does_not_go(self):
         path = self.platform.discover_disk(None, self.mapping)
         self.linux.goes = False
-        self.assertRaises(mgmt.DeviceRemovalFailed,
+        self.assertRaises(pvm_nova_exc.DeviceRemovalFailed,
                           self.platform.remove_disk, path)
 
     def test_remove_of_a_device_sysfs_does_not_know(self):
-        self.assertRaises(mgmt.DeviceRemovalFailed,
+        self.assertRaises(pvm_nova_exc.DeviceRemovalFailed,
                           self.platform.remove_disk,
                           self.linux.path('dev/sdz'))
         self.assertEqual([], self.linux.writes)
