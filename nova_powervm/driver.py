@@ -122,15 +122,17 @@ class PowerVMDriver(driver.ComputeDriver):
 
     def get_available_resource(self, nodename):
         self.host_wrapper = self.host_wrapper.refresh()
-        self._resources = host.read_resources(self.host_wrapper,
-                                              self.disk_driver)
+        self._resources = host.read_resources(
+            self.host_wrapper, self.disk_driver,
+            CONF.powervm.proc_units_factor)
         return host.available_resource(self._resources, nodename)
 
     def update_provider_tree(self, provider_tree, nodename, allocations=None):
         resources = self._resources
         if resources is None:
-            resources = host.read_resources(self.host_wrapper,
-                                            self.disk_driver)
+            resources = host.read_resources(
+                self.host_wrapper, self.disk_driver,
+                CONF.powervm.proc_units_factor)
         configured, initial = host.configured_ratios(CONF)
         ratios = host.allocation_ratios(
             configured, initial, provider_tree.data(nodename).inventory)

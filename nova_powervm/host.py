@@ -28,13 +28,19 @@ SUPPORTED_INSTANCES = [
 ]
 CPU_INFO = jsonutils.dumps({'vendor': 'ibm', 'arch': 'ppc64'})
 
-# The allocation ratios of the earlier PowerVM drivers, used unless the
-# operator sets [DEFAULT] *_allocation_ratio or initial_*_allocation_ratio.
+# Used unless the operator sets [DEFAULT] *_allocation_ratio or
+# initial_*_allocation_ratio.  A VCPU of the inventory is already the
+# processor entitlement a flavor's vCPU gets (proc_units_factor), and a
+# partition's memory is its own (PowerVM does not page it out): placement
+# hands out what the system has, so a scheduled spawn is one that fits.
 DEFAULT_ALLOCATION_RATIOS = {
-    orc.VCPU: 16.0,
-    orc.MEMORY_MB: 1.5,
+    orc.VCPU: 1.0,
+    orc.MEMORY_MB: 1.0,
     orc.DISK_GB: 1.0,
 }
+# Float noise in processor units (0.3 / 0.1 == 2.9999999999999996) must not
+# cost or add a vCPU.
+_VCPU_EPSILON = 1e-6
 _NOVA_RATIO_DEFAULTS = {opt.dest: opt.default
                         for opt in nova_compute_conf.allocation_ratio_opts}
 # Resource class -> the middle of nova's option names for its ratios.
@@ -66,18 +72,20 @@ def get_managed_system(adapter):
     return systems[0]
 
 
-def compute_resources(proc_units, proc_units_avail, memory_mb,
-                      memory_free_mb, firmware_memory_mb, disk_total_gb,
-                      disk_used_gb):
+def compute_resources(proc_units, proc_units_avail, proc_units_factor,
+                      memory_mb, memory_free_mb, firmware_memory_mb,
+                      disk_total_gb, disk_used_gb):
     """HostResources from the system's numbers (no I/O).
 
-    A vCPU of nova's inventory is a whole processor unit: flavors get a
-    fraction of one per vCPU ([powervm] proc_units_factor) and the
-    allocation ratio covers the difference, as with the earlier drivers.
+    A vCPU of nova's inventory is what a flavor's vCPU is given:
+    ``proc_units_factor`` processor units ([powervm] proc_units_factor),
+    so the system's processor units make units / factor vCPUs.
     """
     return HostResources(
-        vcpus=math.ceil(proc_units),
-        vcpus_used=math.ceil(round(proc_units - proc_units_avail, 2)),
+        vcpus=math.floor(proc_units / proc_units_factor + _VCPU_EPSILON),
+        vcpus_used=math.ceil(
+            (proc_units - proc_units_avail) / proc_units_factor
+            - _VCPU_EPSILON),
         memory_mb=memory_mb,
         memory_mb_used=memory_mb - memory_free_mb,
         firmware_memory_mb=firmware_memory_mb,
@@ -85,7 +93,7 @@ def compute_resources(proc_units, proc_units_avail, memory_mb,
         local_gb_used=math.ceil(disk_used_gb))
 
 
-def read_resources(host_w, disk_driver):
+def read_resources(host_w, disk_driver, proc_units_factor):
     """HostResources of the system in ``host_w`` (a ManagedSystem wrapper
     the caller keeps fresh) and of the disk driver's storage (one GET).
 
@@ -97,6 +105,7 @@ def read_resources(host_w, disk_driver):
     return compute_resources(
         proc_units=host_w.proc_units_configurable,
         proc_units_avail=host_w.proc_units_avail,
+        proc_units_factor=proc_units_factor,
         memory_mb=host_w.memory_configurable,
         memory_free_mb=host_w.memory_free,
         firmware_memory_mb=host_w.firmware_memory,
@@ -129,7 +138,7 @@ def allocation_ratios(configured, initial, existing):
     In nova's order of precedence: ``[DEFAULT] *_allocation_ratio`` when
     set; else the ratio already in placement (an operator may have changed
     it there); else ``initial_*_allocation_ratio`` when the operator set
-    it; else the earlier PowerVM drivers' default.
+    it; else DEFAULT_ALLOCATION_RATIOS.
 
     :param configured: resource class -> *_allocation_ratio (None: unset).
     :param initial: resource class -> initial_*_allocation_ratio the

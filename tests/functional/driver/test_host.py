@@ -42,7 +42,8 @@ class TestInitHost(fixtures.DriverTestCase):
     def test_available_resource_is_the_systems_capacity(self):
         resources = self.driver.get_available_resource(NODE)
         system = self.system
-        self.assertEqual(math.ceil(system.proc_units_configurable),
+        # A vCPU is proc_units_factor (0.1 by default) processor units.
+        self.assertEqual(round(system.proc_units_configurable * 10),
                          resources['vcpus'])
         self.assertEqual(system.memory_configurable, resources['memory_mb'])
         self.assertEqual(system.memory_configurable -
@@ -63,8 +64,8 @@ class TestInitHost(fixtures.DriverTestCase):
         after = self.driver.get_available_resource(NODE)
         self.assertEqual(before['memory_mb_used'] + 4096,
                          after['memory_mb_used'])
-        # Ten vCPUs at proc_units_factor 0.1 use one more processor unit.
-        self.assertEqual(before['vcpus_used'] + 1, after['vcpus_used'])
+        # Ten vCPUs at proc_units_factor 0.1: ten vCPUs' processor units.
+        self.assertEqual(before['vcpus_used'] + 10, after['vcpus_used'])
 
     def test_provider_tree_inventory(self):
         tree = provider_tree.ProviderTree()
@@ -74,16 +75,16 @@ class TestInitHost(fixtures.DriverTestCase):
         inventory = tree.data(NODE).inventory
         system = self.system
         _vios, volume_group = self._datavg()
-        self.assertEqual(math.ceil(system.proc_units_configurable),
+        self.assertEqual(round(system.proc_units_configurable * 10),
                          inventory['VCPU']['total'])
-        self.assertEqual(16.0, inventory['VCPU']['allocation_ratio'])
+        self.assertEqual(1.0, inventory['VCPU']['allocation_ratio'])
         self.assertEqual(system.memory_configurable,
                          inventory['MEMORY_MB']['total'])
         # nova's reserved_host_memory_mb (512 by default) plus the
         # hypervisor's own memory.
         self.assertEqual(512 + system.memory_used_by_firmware,
                          inventory['MEMORY_MB']['reserved'])
-        self.assertEqual(1.5, inventory['MEMORY_MB']['allocation_ratio'])
+        self.assertEqual(1.0, inventory['MEMORY_MB']['allocation_ratio'])
         self.assertEqual(math.floor(volume_group.capacity_gb),
                          inventory['DISK_GB']['total'])
         self.assertEqual(1.0, inventory['DISK_GB']['allocation_ratio'])

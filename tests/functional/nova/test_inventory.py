@@ -8,10 +8,10 @@ from tests.functional.nova import base
 
 CONF = nova_conf.CONF
 
-# The allocation ratios the PowerVM drivers have always defaulted to (the
-# operator sets none here): processor units are shared, memory is not
-# quite all handed out at once.
-_DEFAULT_RATIOS = {'VCPU': 16.0, 'MEMORY_MB': 1.5, 'DISK_GB': 1.0}
+# The driver's default allocation ratios (the operator sets none here): a
+# VCPU is already a flavor vCPU's processor entitlement, and partition
+# memory is never overcommitted.
+_DEFAULT_RATIOS = {'VCPU': 1.0, 'MEMORY_MB': 1.0, 'DISK_GB': 1.0}
 _MB_PER_GB = 1024
 
 
@@ -29,7 +29,8 @@ class TestInventory(base.PowerVMTestCase):
 
     def _expected_inventory(self, system):
         totals = {
-            'VCPU': math.ceil(system.proc_units_configurable),
+            'VCPU': math.floor(system.proc_units_configurable /
+                               CONF.powervm.proc_units_factor + 1e-6),
             'MEMORY_MB': system.memory_configurable,
             'DISK_GB': math.floor(
                 self._instance_volume_group(system).capacity_gb),
@@ -62,5 +63,5 @@ class TestInventory(base.PowerVMTestCase):
             self.assertEqual(
                 self._expected_inventory(self.system_of(hostname)),
                 self._inventory_of(hostname))
-        # Part of a processor unit is still a vCPU to schedule on.
-        self.assertEqual(13, self._inventory_of('host2')['VCPU']['total'])
+        # 12.5 processor units at 0.1 units a vCPU.
+        self.assertEqual(125, self._inventory_of('host2')['VCPU']['total'])
