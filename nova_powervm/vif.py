@@ -21,6 +21,7 @@ import re
 
 from nova import exception
 from nova.network import model as network_model
+from oslo_concurrency import lockutils
 from oslo_log import log as logging
 from pypowervm import exceptions as pvm_exc
 from pypowervm.tasks import cna as pvm_cna
@@ -165,6 +166,30 @@ def _switch_id(adapter, name):
     return None if vswitch is None else vswitch.switch_id
 
 
+def _find_or_create_vswitch(adapter, name):
+    """The virtual switch called ``name``, made if there is none."""
+    vswitch = pvm_net.VSwitch.search(
+        adapter, parent_type=pvm_ms.System, parent_uuid=adapter.sys_uuid,
+        one_result=True, name=name)
+    if vswitch is not None:
+        return vswitch
+    return pvm_net.VSwitch.bld(adapter, name).create(
+        parent_type=pvm_ms.System, parent_uuid=adapter.sys_uuid)
+
+
+def _free_vlan(adapter, vswitch_w):
+    """The lowest VLAN no adapter uses on the switch: NovaLink keeps a
+    virtual network for each VLAN in use, so one feed read tells."""
+    used = {vnet.vlan for vnet in pvm_net.VNet.get(
+        adapter, parent_type=pvm_ms.System, parent_uuid=adapter.sys_uuid)
+        if vnet.associated_switch_uri == vswitch_w.related_href}
+    for vlan in range(1, MGMT_VLAN):
+        if vlan not in used:
+            return vlan
+    raise exception.VirtualInterfacePlugException(
+        'No free VLAN is left on virtual switch %s.' % vswitch_w.name)
+
+
 def _switch_ids(adapter):
     """Virtual switch name -> ID, from one read."""
     return {vswitch.name: vswitch.switch_id for vswitch in pvm_net.VSwitch.get(
@@ -296,18 +321,26 @@ class OvsVifDriver(VifDriver):
     vif_type = VIF_TYPE_OVS
 
     def _create(self, vif):
+        # pypowervm's crt_p2p_cna does the same in twice the REST calls,
+        # holding its VLAN lock throughout: concurrent spawns queued.
+        vswitch_w = _find_or_create_vswitch(
+            self.adapter, CONF.powervm.pvm_vswitch_for_novalink_io)
         mgmt_w = pvm_partition.get_mgmt_partition(self.adapter)
-        dev_name = trunk_device_name(vif)
-        bridge = ovs_bridge(vif)
-        _cna_w, trunks = pvm_cna.crt_p2p_cna(
-            self.adapter, None, self.lpar_uuid, [mgmt_w.uuid],
-            CONF.powervm.pvm_vswitch_for_novalink_io, crt_vswitch=True,
-            mac_addr=pvm_mac(vif['address']), dev_name=dev_name,
-            ovs_bridge=bridge,
-            ovs_ext_ids=ovs_external_ids(vif, self.instance),
-            configured_mtu=_network_meta(vif, 'mtu'))
-        for trunk in trunks:
-            self._plug_edge(vif, trunk.dev_name)
+        # A VLAN is taken once its trunk exists: the lock (pypowervm's, so
+        # that its own VLAN choices wait too) covers the choice and the
+        # trunk, not the client adapter.
+        with lockutils.lock(pvm_cna.VLAN_LOCK):
+            vlan = _free_vlan(self.adapter, vswitch_w)
+            trunk = pvm_net.CNA.bld(
+                self.adapter, vlan, vswitch_w.related_href, trunk_pri=1,
+                dev_name=trunk_device_name(vif), ovs_bridge=ovs_bridge(vif),
+                ovs_ext_ids=ovs_external_ids(vif, self.instance),
+                configured_mtu=_network_meta(vif, 'mtu')).create(
+                    parent=mgmt_w)
+        pvm_net.CNA.bld(self.adapter, vlan, vswitch_w.related_href,
+                        mac_addr=pvm_mac(vif['address'])).create(
+            parent_type=pvm_lpar.LPAR, parent_uuid=self.lpar_uuid)
+        self._plug_edge(vif, trunk.dev_name)
 
     def _plug_edge(self, vif, dev_name):
         self.platform.plug_ovs_port(
