@@ -126,6 +126,8 @@ class Simulator:
         except spec.SchemaError as exc:
             response = self._error(request, 400, str(exc))
         except _Dropped:
+            response = None
+        if response is None or environ.get(_DROP_ANSWER):
             _drop(environ)
             response = wrappers.Response(b'', status=500)
         return response(environ, start_response)
@@ -167,7 +169,10 @@ class Simulator:
                             'request; reload it and try again (etag '
                             'mismatch).')
         if isinstance(outcome, faults_mod.DropConnection):
-            raise _Dropped()
+            if not outcome.after_processing:
+                raise _Dropped()
+            # Served as usual; only the answer, error or not, is lost.
+            request.environ[_DROP_ANSWER] = True
         if isinstance(outcome, faults_mod.JobFailure):
             request.environ['powervm_sim.job_failure'] = outcome
 
@@ -389,7 +394,9 @@ class Simulator:
 
     # --------------------------------------------------------- responses
     def _base(self, request):
-        return request.host_url.rstrip('/')
+        # Not request.host_url: its IRI decoding was a quarter of an entry
+        # GET's time in the application.
+        return '%s://%s' % (request.scheme, request.host)
 
     def _entry_response(self, request, rtype, obj, groups, self_href=None):
         base = self._base(request)
@@ -460,6 +467,11 @@ class Simulator:
 
 class _Dropped(Exception):
     """A fault rule asked for the connection to be dropped."""
+
+
+# Set in a request's environ when its answer is to be dropped once the
+# request has been carried out.
+_DROP_ANSWER = 'powervm_sim.drop_answer'
 
 
 class _Target:

@@ -117,7 +117,19 @@ class EtagConflict:
 
 @dataclasses.dataclass(frozen=True)
 class DropConnection:
-    """Close the socket without answering."""
+    """Close the socket without answering.
+
+    By default the request is dropped before the simulator acts on it;
+    with after_processing it is carried out first and only its answer is
+    lost, as when a connection breaks while NovaLink replies.
+    """
+
+    after_processing: bool = False
+
+    def __post_init__(self):
+        if not isinstance(self.after_processing, bool):
+            _reject('after_processing', 'true or false',
+                    self.after_processing)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -179,6 +191,9 @@ class FaultRule:
     resource_type: str | None = None
     job: str | None = None
     probability: float = 1.0
+    # Let this many matching requests through before firing ("fail the
+    # third": skip=2); they count neither as fired nor towards max_count.
+    skip: int = 0
     # Fire at most this many times ("fail the first 2"), then stop matching.
     max_count: int | None = None
     delay: float = 0.0
@@ -198,6 +213,7 @@ class FaultRule:
         _check_text('rule_id', self.rule_id, optional=True)
         _check_number('probability', self.probability, 0, 1)
         _check_number('delay', self.delay, 0)
+        _check_int('skip', self.skip, 0)
         if self.max_count is not None:
             _check_int('max_count', self.max_count, 1)
         object.__setattr__(self, '_path_re', _compile_path(self.path))
@@ -243,10 +259,19 @@ class _ArmedRule:
     # Times fired since the rule was added; drives max_count and survives
     # reset_counters() so that resetting statistics does not re-arm rules.
     fired: int = 0
+    # Matching requests let through so far because of the rule's skip.
+    skipped: int = 0
 
     def exhausted(self):
         return (self.rule.max_count is not None
                 and self.fired >= self.rule.max_count)
+
+    def skips(self):
+        """Whether to let this matching request through (and count it)."""
+        if self.skipped >= self.rule.skip:
+            return False
+        self.skipped += 1
+        return True
 
 
 class FaultRegistry:
@@ -315,12 +340,15 @@ class FaultRegistry:
 
         The probability is drawn only for rules whose criteria match, and
         only when it is strictly between 0 and 1, so requests no rule cares
-        about leave the random sequence untouched.
+        about leave the random sequence untouched.  Requests a rule skips
+        draw nothing either.
         """
         with self._lock:
             self._requests_seen += 1
             for armed in self._armed:
                 if armed.exhausted() or not armed.rule.criteria_match(info):
+                    continue
+                if armed.skips():
                     continue
                 if not self._draw(armed.rule.probability):
                     continue

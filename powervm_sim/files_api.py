@@ -18,7 +18,6 @@ from werkzeug import wrappers
 from powervm_sim import app
 from powervm_sim import files
 from powervm_sim.model import registry
-from powervm_sim.model import storage
 from powervm_sim.wire import atom
 from powervm_sim.wire import request as wire_request
 from powervm_sim.wire import spec
@@ -155,7 +154,7 @@ def _download(sim, record):
     if record.file_enum_type == files.DISK_IMAGE:
         key = record.target_udid
     else:
-        key = storage.media_udid(record.filename)
+        key = _media_key(sim, record)
     try:
         blob = sim.model.content.open_reader(key)
     except KeyError:
@@ -164,6 +163,17 @@ def _download(sim, record):
     return wrappers.Response(_stream(blob), status=200,
                              mimetype=record.media_type,
                              direct_passthrough=True)
+
+
+def _media_key(sim, record):
+    """The blob of the medium an ISO upload made on its target VIOS."""
+    vios = _target_vios(sim, record.target_vios_uuid)
+    with sim.model.registry.lock:
+        _, repo = sim.model.media_repository_of(vios)
+        medium = repo.find(record.filename)
+    if medium is None:
+        raise app.HttpError(404, 'File %s has no contents.' % record.uuid)
+    return medium.content_key
 
 
 def _stream(blob):

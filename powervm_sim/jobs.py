@@ -404,6 +404,15 @@ def power_on(ctx):
     return Plan(finish, cancel)
 
 
+@operation('CloseVterm', 'LogicalPartition', 'VirtualIOServer')
+def close_vterm(ctx):
+    """Ends the partition's virtual terminal sessions.  The simulator opens
+    none over REST (consoles are the management partition's local side),
+    so there is nothing to end; the partition must still exist, and its
+    state does not change, as on a real NovaLink."""
+    _still_there(ctx.model, ctx.target)
+
+
 _POWER_OFF_OPERATIONS = ('shutdown', 'osshutdown', 'dumprestart')
 
 
@@ -455,7 +464,7 @@ def _bad_state(part):
 
 # ------------------------------------------------------------- migration
 def _migration_check(ctx):
-    """Validate a migration; return (lpar, target, switch map)."""
+    """Validate a migration; return (lpar, target, _Landing)."""
     lpar, model = ctx.target, ctx.model
     name = ctx.required('TargetManagedSystemName')
     target = next((s for s in model.systems if s.name == name), None)
@@ -472,13 +481,23 @@ def _migration_check(ctx):
     if not target.active_lpm_capable:
         raise JobError('%s Managed system %s cannot receive active '
                        'migrations.' % (MIGRATION_TARGET_UNKNOWN, name))
-    return lpar, target, _target_ready(lpar, target)
+    return lpar, target, _target_ready(ctx.model, lpar, target)
 
 
-def _target_ready(lpar, target):
-    """Check the target can take ``lpar``; return its switch map."""
+class _Landing:
+    """What ``lpar`` finds on the target: each CNA's virtual switch (by
+    adapter UUID) and the new server side of each storage adapter."""
+
+    def __init__(self, switches, mappings):
+        self.switches = switches
+        self.mappings = mappings
+
+
+def _target_ready(model, lpar, target):
+    """Check the target can take ``lpar``; return its _Landing."""
     target.check_capacity(lpar.mem_desired, lpar.proc_units)
-    return _switch_map(lpar, target)
+    return _Landing(_switch_map(lpar, target),
+                    model.plan_migration(lpar, target))
 
 
 def _switch_map(lpar, target):
@@ -516,11 +535,11 @@ def migrate(ctx):
             _still_there(model, lpar)
             try:
                 # The target may have filled up while the job ran.
-                switches = _target_ready(lpar, target)
+                landing = _target_ready(model, lpar, target)
             except (JobError, model_mod.Conflict):
                 model.set_partition_state(lpar, part_mod.RUNNING)
                 raise
-            _move_partition(model, lpar, target, switches)
+            _move_partition(model, lpar, target, landing)
             model.set_partition_state(lpar, part_mod.RUNNING)
 
     def cancel():
@@ -530,8 +549,9 @@ def migrate(ctx):
     return Plan(finish, cancel)
 
 
-def _move_partition(model, lpar, target, switches):
-    """Re-home ``lpar`` (and its adapters) on ``target``.
+def _move_partition(model, lpar, target, landing):
+    """Re-home ``lpar`` (and its adapters) on ``target``; the target's
+    VIOSes take over the server side of its storage adapters.
 
     The source NovaLink reports the partition deleted and the target's
     reports it added, as each only sees its own system.
@@ -543,8 +563,9 @@ def _move_partition(model, lpar, target, switches):
     lpar.partition_id = target.next_partition_id()
     target.partitions.append(lpar)
     for adapter in lpar.adapters:
-        if adapter.uuid in switches:
-            adapter.vswitch = switches[adapter.uuid]
+        if adapter.uuid in landing.switches:
+            adapter.vswitch = landing.switches[adapter.uuid]
+    model.move_mappings(lpar, landing.mappings)
     model.registry.add(lpar)
     for adapter in lpar.adapters:
         model.registry.changed(adapter)
@@ -590,7 +611,7 @@ def get_next_wwpns(ctx):
                 BAD_STATE, system.name))
         # Each system draws from its own block, so WWPNs stay unique
         # across the systems of one model.
-        used = getattr(system, 'wwpns_issued', 0)
+        used = system.wwpns_issued
         system.wwpns_issued = used + pairs * 2
         system.available_wwpns -= pairs * 2
     base = (zlib.crc32(system.serial.encode()) & 0xFFFFFF) << 16
@@ -628,8 +649,8 @@ def reserved_memory(ctx):
 @operation('RBDExists', 'VirtualIOServer')
 def rbd_exists(ctx):
     name = ctx.required('name')
-    known = getattr(ctx.model, 'rbd_volumes', ())
-    return {'exists': 'true' if name in known else 'false'}
+    exists = name in ctx.model.rbd_volumes
+    return {'exists': 'true' if exists else 'false'}
 
 
 # hdisk/_iscsi.py's ISCSIStatus values.
@@ -650,7 +671,7 @@ def iscsi_discovery(ctx):
     iqns = _list_param(ctx.required('targetIQN'))
     portals = _list_param(ctx.required('hostIP'))
     with model.registry.lock:
-        devices = _iscsi_devices(vios)
+        devices = vios.iscsi_devices
         known = [devices[iqn] for iqn in iqns if iqn in devices]
         if known:
             device = known[0]
@@ -658,7 +679,7 @@ def iscsi_discovery(ctx):
             name = 'hdisk%d' % _next_hdisk(vios)
             udid = '01M0lCTTIxNDUxMjQ2%s' % uuidlib.uuid5(
                 uuidlib.NAMESPACE_URL, ','.join(portals + iqns)).hex
-            device = (name, udid)
+            device = [name, udid]
         for iqn in iqns:
             devices[iqn] = device
     lines = ['%s %s %s' % (iqn, device[0], device[1]) for iqn in iqns]
@@ -669,7 +690,7 @@ def iscsi_discovery(ctx):
 def iscsi_remove(ctx):
     iqns = _list_param(ctx.required('targetIQN'))
     with ctx.model.registry.lock:
-        devices = _iscsi_devices(ctx.target)
+        devices = ctx.target.iscsi_devices
         gone = [iqn for iqn in iqns if devices.pop(iqn, None)]
     return {'RETURN_CODE': ISCSI_SUCCESS if gone else
             ISCSI_ERR_NO_OBJS_FOUND}
@@ -680,13 +701,6 @@ def _list_param(text):
     if text.startswith('[') and text.endswith(']'):
         return [v.strip() for v in text[1:-1].split(',') if v.strip()]
     return [text]
-
-
-def _iscsi_devices(vios):
-    """{IQN: (hdisk name, UDID)} logged in on ``vios`` (model lock held)."""
-    if not hasattr(vios, 'iscsi_devices'):
-        vios.iscsi_devices = {}
-    return vios.iscsi_devices
 
 
 def _next_hdisk(vios):
@@ -706,7 +720,7 @@ def rescan_virtual_disk(ctx):
 def remove_device(ctx):
     name = ctx.required('devName')
     with ctx.model.registry.lock:
-        devices = _iscsi_devices(ctx.target)
+        devices = ctx.target.iscsi_devices
         for iqn in [i for i, dev in devices.items() if dev[0] == name]:
             del devices[iqn]
     return {'RETURN_CODE': '0'}

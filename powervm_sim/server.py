@@ -1,20 +1,15 @@
 """Serving the simulator over HTTP(S) on a real socket.
 
 pypowervm opens a new ``requests.Session`` for every call, so the simulator
-has to listen on a real port; a threaded server lets event long-polls and
-job polls run beside ordinary requests.
+has to listen on a real port; a thread per connection lets event long-polls
+and job polls run beside ordinary requests (see httpd.py for the server).
 """
 
 import socket
 import ssl
 import threading
 
-from werkzeug import serving
-
-
-class _QuietHandler(serving.WSGIRequestHandler):
-    def log_request(self, code='-', size='-'):
-        """Request logging is the tests' business, not the console's."""
+from powervm_sim import httpd
 
 
 def _listen(host, port):
@@ -33,36 +28,33 @@ def _listen(host, port):
     return listener
 
 
+def _tls(listener, cert):
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(*cert)
+    # Handshake in each connection's own thread (on its first read), not
+    # in the accepting one, where one silent client would stall every
+    # other.
+    return context.wrap_socket(listener, server_side=True,
+                               do_handshake_on_connect=False)
+
+
 class Server:
     """One listening socket for one simulator application."""
 
     def __init__(self, app, host='127.0.0.1', port=0, cert=None):
-        # Bound here, not by werkzeug, which answers a bind error by
-        # printing it and exiting the process; a library raises.
-        with _listen(host, port) as listener:
-            self._server = serving.make_server(
-                host, port, app, threaded=True,
-                request_handler=_QuietHandler, fd=listener.fileno())
-        self._server.daemon_threads = True
-        if cert is not None:
-            self._serve_tls(cert)
-        self.host = host
-        self.port = self._server.port
+        listener = _listen(host, port)
         self.protocol = 'https' if cert else 'http'
+        if cert is not None:
+            try:
+                listener = _tls(listener, cert)
+            except (OSError, ValueError):
+                listener.close()
+                raise
+        self._server = httpd.HTTPServer(listener, app, self.protocol)
+        self.host = host
+        self.port = listener.getsockname()[1]
         self._thread = None
-
-    def _serve_tls(self, cert):
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.minimum_version = ssl.TLSVersion.TLSv1_2
-        context.load_cert_chain(*cert)
-        # Handshake in each connection's own thread (on its first read),
-        # not in the accepting one, where one silent client would stall
-        # every other.
-        self._server.socket = context.wrap_socket(
-            self._server.socket, server_side=True,
-            do_handshake_on_connect=False)
-        # werkzeug's request handler reads the scheme from here.
-        self._server.ssl_context = context
 
     @property
     def url(self):

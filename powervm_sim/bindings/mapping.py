@@ -13,18 +13,26 @@ from powervm_sim.resources import ResourceType
 from powervm_sim.wire.schemas import mapping as mapping_schema
 
 
+def _slots(shared):
+    return shared.setdefault('slots', mapping_model.SlotReservation())
+
+
 @partition.vios_section('ViosSCSIMapping')
-def _update_scsi_mappings(model, vios, fields):
+def _plan_scsi_mappings(model, vios, fields, shared):
     # A body without the section leaves the mappings alone; an empty
     # section removes them all.
-    if 'scsi_mappings' in fields:
-        model.update_scsi_mappings(vios, fields['scsi_mappings'])
+    if 'scsi_mappings' not in fields:
+        return None
+    return model.plan_scsi_mappings(vios, fields['scsi_mappings'],
+                                    _slots(shared))
 
 
 @partition.vios_section('ViosFCMapping')
-def _update_fc_mappings(model, vios, fields):
-    if 'fc_mappings' in fields:
-        model.update_fc_mappings(vios, fields['fc_mappings'])
+def _plan_fc_mappings(model, vios, fields, shared):
+    if 'fc_mappings' not in fields:
+        return None
+    return model.plan_fc_mappings(vios, fields['fc_mappings'],
+                                  _slots(shared))
 
 
 def _client_adapters(kind):

@@ -24,13 +24,21 @@ def _partitions_of(model, parent, kind):
 
 
 # Sections of the VIOS document that a group-scoped POST replaces, by xag
-# group name: group -> updater(model, vios, fields).  The family bindings
-# (mappings, network, storage) register theirs.
+# group name: group -> planner.  The family bindings (mappings, network,
+# storage) register theirs.
 VIOS_SECTIONS = {}
 
 
 def vios_section(group):
-    """Register ``func(model, vios, fields)`` as the updater of ``group``."""
+    """Register ``func(model, vios, fields, shared)`` as the planner of
+    ``group``.
+
+    It validates the section of the posted VIOS (``fields``) and changes
+    nothing: it raises if the section is refused, or returns a function
+    that makes the change (None: nothing to change).  ``shared`` is a dict
+    the sections of one POST share (the mapping sections reserve the slots
+    of new adapters there, so two sections never promise the same slot).
+    """
     def register(func):
         VIOS_SECTIONS[group] = func
         return func
@@ -39,13 +47,18 @@ def vios_section(group):
 
 def _update_vios(model, vios, fields, groups):
     # NovaLink replaces only the sections of the groups named in the POST
-    # (all of them without a group).  Each section updater validates before
-    # it changes anything, so a refused section leaves the VIOS as it was.
+    # (all of them without a group), all of them or none: every section
+    # is validated, and the partition's own fields applied (they restore
+    # themselves when refused), before any section changes.
     with model.registry.lock:
-        for group, updater in VIOS_SECTIONS.items():
-            if groups is None or group in groups:
-                updater(model, vios, fields)
+        shared = {}
+        changes = [plan(model, vios, fields, shared)
+                   for group, plan in VIOS_SECTIONS.items()
+                   if groups is None or group in groups]
         model.update_partition(vios, fields)
+        for change in changes:
+            if change is not None:
+                change()
 
 
 def _create_lpar(model, parent, fields):

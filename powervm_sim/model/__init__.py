@@ -26,6 +26,9 @@ class Model(partition.PartitionOps, network.NetworkOps, storage.StorageOps,
         self.registry = registry.Registry()
         self.systems = []
         self._macs = itertools.count(0x1A2B3C000001)
+        # RBD volume names (pool/image) the Ceph cluster the VIOSes reach
+        # holds.
+        self.rbd_volumes = set()
         # Registry listeners are not state: a loaded model needs them too.
         self.watch_client_adapters()
 

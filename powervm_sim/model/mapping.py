@@ -18,6 +18,13 @@ Deleting a client LPAR takes its client adapters with it and leaves the
 server side behind as orphans, as on real NovaLink: the server adapter
 keeps the client's partition ID, which is what pypowervm's scrubbers look
 for.
+
+A migrating LPAR keeps its client adapters; the target system's VIOSes
+take over their server side (:meth:`MappingOps.plan_migration`), and the
+source VIOSes lose it.  Only storage a target VIOS reaches as well (a SAN
+disk of the same UDID, a logical unit of a cluster it is a node of) and
+NPIV mappings can move; a logical volume or an optical medium is one
+VIOS's own.
 """
 
 import dataclasses
@@ -48,6 +55,7 @@ BAD_WWPN = 'HSCL8E07'
 PORT_FULL = 'HSCL8E08'
 BAD_TARGET = 'HSCL8E09'
 NO_WWPNS = 'HSCL8E0A'
+NOT_MIGRATABLE = 'HSCLA31C'
 
 # Virtual ports one physical FC port serves (NPIV).
 NPIV_PORTS_PER_PORT = 64
@@ -117,11 +125,11 @@ class PhysicalFCAdapter(system_mod.SlotLocation):
 def build_vios_fc_ports(model, vios):
     """Give a fresh VIOS a dual-port 8 Gb FC card (fcs0, fcs1)."""
     system = vios.parent
-    # Cards of successive VIOSes sit in successive slots of the drawer,
-    # from C6: the system's own cards are in C4 and C14, the VIOSes'
-    # Ethernet cards from C10.
-    slot = 4 + vios.partition_id
-    drc_name = 'U78CB.001.%s-P1-C%d' % (system.serial, slot)
+    # Cards of successive VIOSes take the free slots of the drawer from
+    # C6 on: the system's own cards are in C4 and C14, the VIOSes'
+    # Ethernet cards in the free slots from C10.
+    slot = system.free_card_slot(6)
+    drc_name = '%s-P1-C%d' % (system.io_unit, slot)
     card = PhysicalFCAdapter(drc_name=drc_name, drc_index=0x21010200 + slot)
     serial_bits = zlib.crc32(system.serial.encode()) & 0xFFF
     for number in range(2):
@@ -433,19 +441,30 @@ class MappingOps:
     def update_scsi_mappings(self, vios, items):
         """Make the vSCSI mappings of ``vios`` match a posted list."""
         with self.registry.lock:
-            plan = self._plan_scsi(vios, items)
-            if not (plan.drop or plan.drop_buses or plan.add or
-                    plan.new_buses):
-                return
+            change = self.plan_scsi_mappings(vios, items, SlotReservation())
+            if change is not None:
+                change()
+
+    def plan_scsi_mappings(self, vios, items, reserved):
+        """Validate a posted vSCSI mapping list of ``vios`` (model lock
+        held); the function that applies it, or None if nothing changes.
+
+        :param reserved: the SlotReservation of the request.
+        """
+        plan = self._plan_scsi(vios, items, reserved)
+        if not (plan.drop or plan.drop_buses or plan.add or plan.new_buses):
+            return None
+
+        def apply():
             self._apply_scsi(vios, plan)
             self.registry.changed(vios, SCSI_EVENT)
+        return apply
 
-    def _plan_scsi(self, vios, items):
+    def _plan_scsi(self, vios, items, reserved):
         buses = {a.slot: a for a in vios.adapters
                  if isinstance(a, VSCSIServerAdapter)}
         wanted = {}          # existing server adapter -> [_Device]
         plan = _ScsiPlan()
-        reserved = _Reserved()
         for item in items:
             server = _existing_pair(buses, item)
             device = self._requested_device(vios, item)
@@ -614,18 +633,30 @@ class MappingOps:
     def update_fc_mappings(self, vios, items):
         """Make the VFC mappings of ``vios`` match a posted list."""
         with self.registry.lock:
-            plan = self._plan_fc(vios, items)
-            if not (plan.drop or plan.repoint or plan.new_pairs):
-                return
+            change = self.plan_fc_mappings(vios, items, SlotReservation())
+            if change is not None:
+                change()
+
+    def plan_fc_mappings(self, vios, items, reserved):
+        """Validate a posted VFC mapping list of ``vios`` (model lock
+        held); the function that applies it, or None if nothing changes.
+
+        :param reserved: the SlotReservation of the request.
+        """
+        plan = self._plan_fc(vios, items, reserved)
+        if not (plan.drop or plan.repoint or plan.new_pairs):
+            return None
+
+        def apply():
             self._apply_fc(vios, plan)
             self.registry.changed(vios, FC_EVENT)
+        return apply
 
-    def _plan_fc(self, vios, items):
+    def _plan_fc(self, vios, items, reserved):
         pairs = {a.slot: a for a in vios.adapters
                  if isinstance(a, VFCServerAdapter)}
         by_server = {m.server: m for m in vios.fc_mappings}
         plan = _FcPlan()
-        reserved = _Reserved()
         listed = set()
         load = {}            # port -> mappings this request adds or moves
         for item in items:
@@ -723,6 +754,90 @@ class MappingOps:
         self.registry.remove(adapter)
         self.registry.changed(adapter.parent)
 
+    # -------------------------------------------------------- migration
+    def plan_migration(self, lpar, target):
+        """Where the server side of each storage adapter of ``lpar`` goes
+        on system ``target`` (model lock held); changes nothing.
+
+        :raises registry.Conflict: a target VIOS cannot take one over.
+        """
+        reserved = SlotReservation()
+        moves = []
+        ports = {}           # target port -> adapters this plan adds
+        for client in lpar.adapters:
+            if isinstance(client, VSCSIClientAdapter):
+                moves.append(self._plan_scsi_move(lpar, client, target,
+                                                  reserved))
+            elif isinstance(client, VFCClientAdapter):
+                moves.append(_plan_fc_move(lpar, client, target, reserved,
+                                           ports))
+        return moves
+
+    def _plan_scsi_move(self, lpar, client, target, reserved):
+        source = client.server.vios
+        devices = [m for m in source.scsi_mappings
+                   if m.server is client.server and m.storage is not None]
+        for mapping in devices:
+            if storage_kind(mapping.storage) in ('vdisk', 'vopt'):
+                raise _unmovable(lpar, client, '%s %s is on %s alone' % (
+                    _describe(mapping.storage), mapping.storage.name,
+                    source.name))
+        for vios in _preferred_vioses(source, target):
+            found = [_reachable(vios, m.storage) for m in devices]
+            if None in found:
+                continue
+            # Each device keeps its LUN on the new bus.
+            luas = [m.target.lua if m.target else None for m in devices]
+            return _Move(client, vios, reserved.pick(vios, None), [
+                _Device(storage, lua, None)
+                for storage, lua in zip(found, luas, strict=True)])
+        raise _unmovable(lpar, client, 'no Virtual I/O Server of %s '
+                         'reaches its storage' % target.name)
+
+    def move_mappings(self, lpar, moves):
+        """Hand the server side of ``lpar``'s adapters to the target
+        VIOSes ``moves`` (plan_migration's) names; call after the partition
+        has its ID on the target."""
+        for move in moves:
+            old = move.client.server
+            self._drop_server_side(old)
+            server_cls = type(old)
+            names = {a.name for a in move.vios.adapters
+                     if isinstance(a, server_cls)}
+            server = server_cls(
+                vios=move.vios, slot=move.slot, client=move.client,
+                name=_next_name(server_cls.name_prefix, names),
+                remote_lpar_id=lpar.partition_id,
+                remote_slot=move.client.slot)
+            move.vios.adapters.append(server)
+            move.client.server = server
+            if isinstance(server, VFCServerAdapter):
+                server.port = move.port
+                move.vios.fc_mappings.append(VFCMapping(server=server))
+                self.registry.changed(move.vios, FC_EVENT)
+                continue
+            for device in move.devices:
+                self._add_device(move.vios, server, device)
+            _settle_empty_buses(move.vios)
+            self._settle_storage(move.vios,
+                                 [d.storage for d in move.devices])
+            self.registry.changed(move.vios, SCSI_EVENT)
+
+    def _drop_server_side(self, server):
+        vios = server.vios
+        vios.adapters.remove(server)
+        if isinstance(server, VFCServerAdapter):
+            vios.fc_mappings[:] = [m for m in vios.fc_mappings
+                                   if m.server is not server]
+            self.registry.changed(vios, FC_EVENT)
+            return
+        touched = [m.storage for m in vios.scsi_mappings
+                   if m.server is server and m.storage is not None]
+        vios.scsi_mappings[:] = [m for m in vios.scsi_mappings
+                                 if m.server is not server]
+        self._settle_storage(vios, touched)
+        self.registry.changed(vios, SCSI_EVENT)
+
     def watch_client_adapters(self):
         """Orphan the server side of client adapters deleted with their
         partition (``delete_partition`` removes them like any adapter).
@@ -744,8 +859,65 @@ class MappingOps:
             server, VSCSIServerAdapter) else FC_EVENT)
 
 
+@dataclasses.dataclass
+class _Move:
+    """A client adapter's new server side on a migration's target."""
+
+    client: ClientAdapter
+    vios: typing.Any
+    slot: int
+    devices: list = dataclasses.field(default_factory=list)   # _Device
+    port: PhysicalFCPort | None = None
+
+
+def _plan_fc_move(lpar, client, target, reserved, ports):
+    source = client.server.vios
+    old_port = client.server.port
+    for vios in _preferred_vioses(source, target):
+        if old_port is None:
+            return _Move(client, vios, reserved.pick(vios, None))
+        free = [p for p in vios.fc_ports
+                if p.available_ports > ports.get(id(p), 0)]
+        # The port of the same name, where it is free, else any free one.
+        free.sort(key=lambda p: p.name != old_port.name)
+        if free:
+            ports[id(free[0])] = ports.get(id(free[0]), 0) + 1
+            return _Move(client, vios, reserved.pick(vios, None),
+                         port=free[0])
+    raise _unmovable(lpar, client, 'no Virtual I/O Server of %s has a '
+                     'free NPIV port' % target.name)
+
+
+def _preferred_vioses(source, target):
+    """The target's VIOSes, the one in the source VIOS's place first
+    (so the paths of a client stay on different VIOSes)."""
+    olds = [p for p in source.parent.partitions if p.is_vios]
+    news = [p for p in target.partitions if p.is_vios]
+    place = olds.index(source)
+    if place < len(news):
+        news.insert(0, news.pop(place))
+    return news
+
+
+def _reachable(vios, storage):
+    """``vios``'s own object for shared ``storage``, or None."""
+    if storage_kind(storage) == 'lu':
+        cluster = storage.pool.parent
+        return storage if vios in cluster.vioses else None
+    return next((pv for pv in vios.physical_volumes
+                 if pv.udid == storage.udid), None)
+
+
+def _unmovable(lpar, client, why):
+    return registry.Conflict(
+        'Partition %s cannot migrate: the %s in slot %d cannot move (%s).'
+        % (lpar.name, 'virtual Fibre Channel adapter' if isinstance(
+            client, VFCClientAdapter) else 'virtual SCSI adapter',
+           client.slot, why), code=NOT_MIGRATABLE, status=400)
+
+
 # ------------------------------------------------------------- helpers
-class _Reserved:
+class SlotReservation:
     """Slots promised to new adapters of one request, per partition."""
 
     def __init__(self):

@@ -1098,8 +1098,8 @@ def build_system_network(model, system):
         address = subnet + str(20 + number)
         port = EthernetPort(
             device_name='ent0',
-            location_code='U78CB.001.%s-P1-C%d-T1' % (system.serial,
-                                                      9 + number),
+            location_code='%s-P1-C%d-T1' % (system.io_unit,
+                                            system.free_card_slot(10)),
             ip_interface=IPInterface(name='en0', address=address,
                                      netmask=netmask, state='Disconnected'))
         seas.append(model.add_shared_ethernet_adapter(

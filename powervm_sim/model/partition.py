@@ -159,6 +159,13 @@ class Partition(registry.Resource):
         return list(self.io_slots)
 
     @property
+    def profile_io_slots(self):
+        """The partition's physical slots as its I/O configuration lists
+        them."""
+        return [system_mod.SlotView(card, self)
+                for card in self.physical_cards]
+
+    @property
     def ref_code_full(self):
         return 'refcode=%s' % self.ref_code
 
@@ -184,7 +191,8 @@ class Partition(registry.Resource):
     # SR-IOV logical ports and vNICs are not modelled: their lists stay
     # empty.
     no_logical_ports = ()
-    # Physical I/O slots assigned to the partition (a VIOS's FC cards).
+    # Physical I/O slots assigned to the partition: a VIOS's FC cards, the
+    # system's cards a client partition was given.
     io_slots: list = dataclasses.field(default_factory=list, repr=False)
 
     def client_adapter_hrefs(self, kind):
@@ -278,6 +286,9 @@ class VIOS(Partition):
     fc_mappings: list = dataclasses.field(default_factory=list, repr=False)
     seas: list = dataclasses.field(default_factory=list, repr=False)
     iscsi_initiator: str = ''
+    # iSCSI targets logged in to: {IQN: [hdisk name, UDID]}.
+    iscsi_devices: dict = dataclasses.field(default_factory=dict,
+                                            repr=False)
 
     @property
     def volume_group_hrefs(self):
@@ -404,9 +415,11 @@ class PartitionOps:
                     code='HSCL3A3C')
             lpar = LPAR(uuid=uuid, parent=system, name=fields['name'])
             self._apply_partition_fields(lpar, fields, creating=True)
+            cards = _wanted_io_cards(lpar, fields)
             system.check_capacity(lpar.mem_desired, lpar.proc_units)
             lpar.partition_id = system.next_partition_id()
             system.partitions.append(lpar)
+            _assign_io_cards(lpar, cards)
             self.registry.add(lpar)
             return lpar
 
@@ -416,11 +429,14 @@ class PartitionOps:
             try:
                 self._apply_partition_fields(part, fields, creating=False)
                 self._check_resize(before, part)
+                cards = _wanted_io_cards(part, fields)
+                _check_io_change(part, cards)
             except registry.Conflict:
                 # A refused update leaves the partition as it was.
                 for name in _WRITABLE:
                     setattr(part, name, getattr(before, name))
                 raise
+            _assign_io_cards(part, cards)
             self.registry.changed(part)
             return part
 
@@ -435,6 +451,9 @@ class PartitionOps:
             # clean up (pypowervm's scrubbers look for exactly these).
             for adapter in list(part.adapters):
                 self.remove_adapter(adapter)
+            if not part.is_vios:
+                # Its physical slots go back to the system.
+                _assign_io_cards(part, [])
             part.parent.partitions.remove(part)
             self.registry.remove(part)
 
@@ -481,6 +500,77 @@ class PartitionOps:
                 'active RMC connection.' % after.name, code='HSCL2926')
         after.parent.check_capacity(after.mem_desired, after.proc_units,
                                     replacing=before)
+
+
+def _wanted_io_cards(part, fields):
+    """[(card, required)] for the physical slots a client's body assigns
+    to ``part``, or None when it leaves them as they are.
+
+    A VIOS's slots hold the cards its storage and Shared Ethernet Adapters
+    are built on; the simulator does not move them, so a VIOS body's
+    ProfileIOSlots are not read.
+    """
+    items = fields.get('profile_io_slots')
+    if items is None or part.is_vios:
+        return None
+    wanted = []
+    for item in items:
+        drc_index = item.get('drc_index')
+        if drc_index is None:
+            raise registry.Conflict(
+                'An I/O slot must be named by its '
+                'SlotDynamicReconfigurationConnectorIndex.',
+                code='HSCL1570', status=400)
+        view = part.parent.slot(drc_index)
+        if view is None:
+            raise registry.Conflict(
+                'The managed system has no I/O slot with DRC index %d.' %
+                drc_index, code='HSCL1571', status=400)
+        if view.sriov_capable:
+            raise registry.Conflict(
+                'The I/O slot %s holds an SR-IOV adapter in shared mode: '
+                'its logical ports are assigned instead.' %
+                view.card.drc_name, code='HSCL1572', status=400)
+        if view.owner is not None and view.owner is not part:
+            raise registry.Conflict(
+                'The I/O slot %s is assigned to partition %s.' % (
+                    view.card.drc_name, view.owner.name), code='HSCL1573')
+        if view.card in dict(wanted):
+            raise registry.Conflict(
+                'The I/O slot %s is listed twice.' % view.card.drc_name,
+                code='HSCL1574', status=400)
+        wanted.append((view.card, item.get('required', False)))
+    return wanted
+
+
+def _check_io_change(part, wanted):
+    # Moving a slot in or out of a running partition is a dynamic LPAR
+    # operation: the partition's RMC connection has to be up.
+    if wanted is None or not part.is_running or part.rmc_state == 'active':
+        return
+    if set(dict(wanted)) != set(part.io_slots):
+        raise registry.Conflict(
+            'The I/O slots of partition %s cannot be changed while it is '
+            'running without an active RMC connection.' % part.name,
+            code='HSCL2926')
+
+
+def _assign_io_cards(part, wanted):
+    """Give ``part`` exactly the cards of ``wanted`` (see
+    _wanted_io_cards); the cards it gives up go back to the system."""
+    if wanted is None:
+        return
+    system = part.parent
+    kept = dict(wanted)
+    for card in part.io_slots:
+        if card not in kept:
+            card.required = False
+            system.io_cards.append(card)
+    for card, required in kept.items():
+        if card in system.io_cards:
+            system.io_cards.remove(card)
+        card.required = required
+    part.io_slots[:] = sorted(kept, key=lambda card: card.drc_index)
 
 
 def _validate_partition(part):

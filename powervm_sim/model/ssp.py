@@ -389,6 +389,7 @@ class SSPOps:
             self._measure_usage(pool)
             plan = _UnitPlan(free_bytes=pool.free_bytes, delete=[lu])
             self._check_clones(pool, plan.delete)
+            self.check_unmapped(plan.delete)
             self._apply_plan(pool, plan, lu.parent)
 
     def update_shared_storage_pool(self, pool, fields):
@@ -405,6 +406,7 @@ class SSPOps:
             plan.delete = [lu for lu in pool.logical_units
                            if lu.udid not in kept]
             self._check_clones(pool, plan.delete)
+            self.check_unmapped(plan.delete)
             plan.free_bytes += sum(lu.consumed_bytes for lu in plan.delete)
             for item in wanted:
                 if not item.get('udid'):

@@ -39,6 +39,7 @@ DUPLICATE_NAME = 'HSCLB004'
 UNKNOWN_BASE = 'HSCLB005'
 BAD_REPOSITORY = 'HSCLB006'
 NO_REPOSITORY = 'HSCLB007'
+IN_USE = 'HSCLB008'
 
 
 def _bad(message, code):
@@ -110,6 +111,9 @@ class OpticalMedia:
     name: str
     size_gb: float
     mount_type: str = 'rw'
+    # The blob holding the image.  Not the UDID: that is made of the name
+    # alone, and two VIOSes may each hold a medium of the same name.
+    content_key: str
 
     @property
     def udid(self):
@@ -189,6 +193,11 @@ class VolumeGroup(registry.Resource):
 
 def media_udid(name):
     return _MEDIA_UDID_PREFIX + name
+
+
+def media_content_key(vios, name):
+    """The content store key of medium ``name`` of ``vios``."""
+    return 'media:%s:%s' % (vios.uuid, name)
 
 
 def gb_to_bytes(size_gb):
@@ -319,7 +328,7 @@ class StorageOps:
             with self.registry.lock:
                 medium = self.add_optical_media(vios, name, size)
                 os.replace(self.content.path(staging),
-                           self.content.path(medium.udid))
+                           self.content.path(medium.content_key))
         finally:
             self.content.delete(staging)
         return medium
@@ -403,10 +412,10 @@ class StorageOps:
         """Create a blank medium in the VIOS's media repository."""
         with self.registry.lock:
             vg, repo = self.media_repository_of(vios)
-            medium = self._plan_new_medium(repo, _media_name(name), {
+            medium = self._plan_new_medium(vios, repo, _media_name(name), {
                 'size_gb': max(size_bytes / GIB, GB_TOLERANCE),
                 'mount_type': mount_type}, [])
-            self.content.sparse(medium.udid, size_bytes)
+            self.content.sparse(medium.content_key, size_bytes)
             repo.media.append(medium)
             self.registry.changed(vg)
             self.registry.changed(vios)
@@ -420,6 +429,7 @@ class StorageOps:
                 _bad('A volume group cannot be renamed.', BAD_NAME)
             disks = self._plan_vdisks(vg, fields.get('vdisks'))
             media = self._plan_media(vg, fields.get('media_repositories'))
+            self.check_unmapped(disks.delete + media.delete)
             self._check_plan_space(vg, disks, media)
             self._apply_vdisks(vg, disks)
             self._apply_media(vg, media)
@@ -428,6 +438,19 @@ class StorageOps:
                 # The VIOS document shows the repository as well.
                 self.registry.changed(vg.parent)
             return vg
+
+    def check_unmapped(self, removing):
+        """Refuse to remove storage a vSCSI mapping still exports: a VIOS
+        does not delete a device that backs a virtual target device."""
+        for storage in removing:
+            mappings = self.scsi_mappings_of(storage)
+            if mappings:
+                server = mappings[0].server
+                raise registry.Conflict(
+                    '%s cannot be removed: it is mapped to partition %d '
+                    'through virtual I/O server %s; remove the mapping '
+                    'first.' % (storage.name, server.remote_lpar_id,
+                                server.vios.name), code=IN_USE, status=409)
 
     def _plan_vdisks(self, vg, wanted):
         plan = _DiskPlan([], [], [], [])
@@ -493,7 +516,8 @@ class StorageOps:
                 name=item.get('name') or MEDIA_LIBRARY,
                 size_gb=_positive_gb(item.get('size_gb'),
                                      'The media repository'))
-        self._plan_media_items(repo, item.get('media') or [], plan)
+        self._plan_media_items(vg.parent, repo, item.get('media') or [],
+                               plan)
         return plan
 
     @staticmethod
@@ -504,17 +528,17 @@ class StorageOps:
                     repo.name, len(repo.media)), code=BAD_REPOSITORY)
         plan.remove_repository = True
 
-    def _plan_media_items(self, repo, items, plan):
+    def _plan_media_items(self, vios, repo, items, plan):
         named = _unique_names(items, _media_name, 'Optical media')
         seen = {name for name, _ in named}
         for name, item in named:
             if repo.find(name) is None:
                 plan.create.append(self._plan_new_medium(
-                    repo, name, item, plan.create))
+                    vios, repo, name, item, plan.create))
         plan.delete = [m for m in repo.media if m.name not in seen]
 
     @staticmethod
-    def _plan_new_medium(repo, name, item, planned):
+    def _plan_new_medium(vios, repo, name, item, planned):
         size_gb = _positive_gb(item.get('size_gb'), 'Optical media %s' %
                                name)
         free = repo.size_gb - repo.used_gb - sum(m.size_gb for m in planned)
@@ -525,7 +549,8 @@ class StorageOps:
         if repo.find(name) is not None:
             _bad('Optical media %s already exists.' % name, DUPLICATE_NAME)
         return OpticalMedia(name=name, size_gb=size_gb,
-                            mount_type=item.get('mount_type') or 'rw')
+                            mount_type=item.get('mount_type') or 'rw',
+                            content_key=media_content_key(vios, name))
 
     @staticmethod
     def _check_plan_space(vg, disks, media):
@@ -592,10 +617,11 @@ class StorageOps:
         repo = vg.media_repository
         for medium in plan.delete:
             repo.media.remove(medium)
-            self.content.delete(medium.udid)
+            self.content.delete(medium.content_key)
         for medium in plan.create:
             repo.media.append(medium)
-            self.content.sparse(medium.udid, gb_to_bytes(medium.size_gb))
+            self.content.sparse(medium.content_key,
+                                gb_to_bytes(medium.size_gb))
         if plan.remove_repository:
             vg.media_repositories.clear()
 

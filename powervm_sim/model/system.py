@@ -173,6 +173,9 @@ class IOCard(SlotLocation):
     sriov_adapter_id: int | None = None
     sriov_ports: list = dataclasses.field(default_factory=list)
     max_logical_ports: int = 0
+    # Set by the partition that holds the card in its I/O slots: whether
+    # the partition may not be activated without it (IsRequired).
+    required: bool = False
 
     # No SR-IOV logical port is modelled, so none is listed.
     logical_port_hrefs = ()
@@ -218,6 +221,26 @@ class SlotView:
 
     card: typing.Any
     owner: typing.Any = None
+
+    @property
+    def drc_index(self):
+        return self.card.drc_index
+
+    @property
+    def required(self):
+        # The VIOSes' Fibre Channel cards (mapping.PhysicalFCAdapter) come
+        # with the VIOS and are never marked required.
+        return getattr(self.card, 'required', False)
+
+    @property
+    def is_fc_card(self):
+        """Whether the card is a Fibre Channel card (it has FC ports)."""
+        return not isinstance(self.card, IOCard)
+
+    @property
+    def is_generic_card(self):
+        """Whether the card shows as a plain I/O adapter."""
+        return isinstance(self.card, IOCard)
 
     @property
     def bus_id(self):
@@ -450,6 +473,8 @@ class ManagedSystem(registry.Resource):
     attention_led: bool = False
     available_wwpns: int = 65000
     wwpn_prefix: str = 'C05076'
+    # WWPNs GetNextWWPNs has handed out: the next ones follow them.
+    wwpns_issued: int = 0
     # Cards no partition owns (None: the standard set of a fresh system).
     io_cards: list | None = None
     # Filled by the model as partitions come and go.
@@ -531,6 +556,11 @@ class ManagedSystem(registry.Resource):
     def sriov_adapters(self):
         return [card for card in self.io_cards if card.sriov_adapter_id]
 
+    def slot(self, drc_index):
+        """The SlotView of the card in slot ``drc_index``, or None."""
+        return next((view for view in self.io_slots
+                     if view.card.drc_index == drc_index), None)
+
     @property
     def wwpn_prefix_number(self):
         """The WWPN prefix as NovaLink shows it: a decimal 64-bit WWPN."""
@@ -566,6 +596,20 @@ class ManagedSystem(registry.Resource):
     @property
     def vios_hrefs(self):
         return [p.href for p in self.partitions if p.is_vios]
+
+    @property
+    def io_unit(self):
+        """The location of the system's I/O unit (its PCIe slots are
+        ``<io_unit>-P1-C<n>``)."""
+        return 'U78CB.001.%s' % self.serial
+
+    def free_card_slot(self, first):
+        """The lowest PCIe slot number from ``first`` holding no card."""
+        taken = {view.card.drc_name for view in self.io_slots}
+        slot = first
+        while '%s-P1-C%d' % (self.io_unit, slot) in taken:
+            slot += 1
+        return slot
 
     def partition_ids_in_use(self):
         return {p.partition_id for p in self.partitions}

@@ -36,8 +36,11 @@ from pypowervm.tasks import cna
 from pypowervm.tasks import scsi_mapper
 from pypowervm.tasks import storage as tsk_stg
 from pypowervm.tasks import vfc_mapper
+from pypowervm.utils import lpar_builder
+from pypowervm.wrappers import base_partition as pvm_bp
 from pypowervm.wrappers import logical_partition as pvm_lpar
 from pypowervm.wrappers import managed_system as pvm_ms
+from pypowervm.wrappers import network as pvm_net
 from pypowervm.wrappers import storage as pvm_stg
 from pypowervm.wrappers import virtual_io_server as pvm_vios
 
@@ -246,20 +249,47 @@ def add_nested(objects):
 def populate(sim):
     """Give the simulator one of each object the report compares.
 
-    Everything is made through pypowervm, as a client would: a client
-    network adapter and a trunk; a virtual disk, the linked clone of an
-    SSP LU, a physical volume and virtual optical media, each mapped over
-    vSCSI; and an NPIV mapping.
+    Everything is made through pypowervm, as a client would, around the
+    last client LPAR: a plain CNA, one with tagged VLANs, an Open vSwitch
+    port and a point-to-point CNA on a new switch, and a VIOS CNA; a
+    virtual disk, the linked clone of an SSP LU, a physical volume and
+    virtual optical media, each mapped over vSCSI; an NPIV mapping; the
+    physical slots no partition holds.  Real captures hold partitions of
+    every kind, so a dedicated-processor LPAR, an IBM i LPAR and a
+    dedicated-processor VIOS are added as well.
     """
     adapter = sim.adapter()
     host = pvm_ms.System.get(adapter)[0]
-    lpars = pvm_lpar.LPAR.get(adapter)
-    vios = pvm_vios.VIOS.get(adapter, xag=[])[0]
+    lpar = pvm_lpar.LPAR.get(adapter)[-1]
+    vioses = pvm_vios.VIOS.get(adapter, xag=[])
+    _add_network_adapters(adapter, host, lpar, vioses[0])
+    _add_vscsi_mappings(adapter, lpar, vioses[0])
+    _add_npiv_mapping(adapter, host, lpar)
+    assign_free_slots(adapter, lpar.uuid)
+    _add_partitions(adapter, host)
+    _dedicate_processors(adapter, vioses[-1].uuid)
+
+
+def _add_network_adapters(adapter, host, lpar, vios):
+    cna.crt_cna(adapter, None, lpar.uuid, 42)
+    cna.crt_cna(adapter, None, lpar.uuid, 44, addl_vlans=['45'])
+    cna.crt_p2p_cna(adapter, None, lpar.uuid, [vios.uuid], 'p2p0',
+                    crt_vswitch=True)
+    [vswitch] = pvm_net.VSwitch.search(
+        adapter, parent_type=pvm_ms.System, parent_uuid=host.uuid,
+        name=pvm_net.VSW_DEFAULT_VSWITCH)
+    # As the driver's Open vSwitch VIF plugs an instance's port.
+    pvm_net.CNA.bld(
+        adapter, 46, vswitch.related_href, ovs_bridge='br-int',
+        ovs_ext_ids='iface-id=port-1,iface-status=active').create(
+        parent_type=pvm_lpar.LPAR, parent_uuid=lpar.uuid)
+    pvm_net.CNA.bld(adapter, 43, vswitch.related_href).create(
+        parent_type=pvm_vios.VIOS, parent_uuid=vios.uuid)
+
+
+def _add_vscsi_mappings(adapter, lpar, vios):
     volume_groups = pvm_stg.VG.get(adapter, parent_type=pvm_vios.VIOS,
                                    parent_uuid=vios.uuid)
-    cna.crt_cna(adapter, None, lpars[0].uuid, 42)
-    cna.crt_p2p_cna(adapter, None, lpars[1].uuid, [vios.uuid], 'p2p0',
-                    crt_vswitch=True)
     vdisk = tsk_stg.crt_vdisk(adapter, vios.uuid, volume_groups[-1].uuid,
                               'disk1', 1)
     [tier] = pvm_stg.Tier.get(adapter)
@@ -271,9 +301,40 @@ def populate(sim):
              for medium in repository.optical_media][0]
     for storage in (vdisk, clone, pvm_stg.PV.bld(adapter, 'hdisk3'),
                     pvm_stg.VOptMedia.bld_ref(adapter, media.name)):
-        scsi_mapper.add_vscsi_mapping(None, vios.uuid, lpars[0].uuid,
-                                      storage)
-    _add_npiv_mapping(adapter, host, lpars[0])
+        scsi_mapper.add_vscsi_mapping(None, vios.uuid, lpar.uuid, storage)
+
+
+def assign_free_slots(adapter, lpar_uuid):
+    """Give the LPAR every physical slot no partition holds that it may
+    hold (a card in dedicated mode, not a shared SR-IOV adapter)."""
+    host = pvm_ms.System.get(adapter)[0]
+    shared = {int(card.id) for card in host.asio_config.sriov_adapters}
+    lpar = pvm_lpar.LPAR.get(adapter, uuid=lpar_uuid)
+    for slot in host.asio_config.io_slots:
+        if slot.part_id is None and slot.drc_index not in shared:
+            lpar.io_config.io_slots.append(pvm_bp.IOSlot.bld(
+                adapter, False, slot.drc_index))
+    lpar.update()
+
+
+def _add_partitions(adapter, host):
+    standard = lpar_builder.DefaultStandardize(host)
+    # The IBM i partition's tagged I/O is set as in the real capture of
+    # one: console on virtual slot 0, no load source tagged yet.
+    for attrs in ({'name': 'dedicated', 'memory': 2048, 'vcpu': 2,
+                   'dedicated_proc': 'true'},
+                  {'name': 'ibmi', 'memory': 2048, 'vcpu': 1,
+                   'env': pvm_bp.LPARType.OS400, 'console': '0',
+                   'load_src': 'NONE'}):
+        lpar_builder.LPARBuilder(adapter, attrs, standard).build().create(
+            parent=host)
+
+
+def _dedicate_processors(adapter, vios_uuid):
+    vios = pvm_vios.VIOS.get(adapter, uuid=vios_uuid, xag=[])
+    vios.proc_config = pvm_bp.PartitionProcessorConfiguration.bld_dedicated(
+        adapter, 2, min_proc=1, max_proc=4)
+    vios.update()
 
 
 def _add_npiv_mapping(adapter, host, lpar):

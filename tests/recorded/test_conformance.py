@@ -9,17 +9,6 @@ drops below one fails; raise a floor when the simulator gets closer.
 
 import functools
 
-from pypowervm import const as pvm_const
-from pypowervm.tasks import cna
-from pypowervm.tasks import scsi_mapper
-from pypowervm.tasks import storage as tsk_stg
-from pypowervm.tasks import vfc_mapper
-from pypowervm.utils import lpar_builder
-from pypowervm.wrappers import base_partition as pvm_bp
-from pypowervm.wrappers import managed_system as pvm_ms
-from pypowervm.wrappers import network as pvm_net
-from pypowervm.wrappers import storage as pvm_stg
-from pypowervm.wrappers import virtual_io_server as pvm_vios
 import testtools
 
 from powervm_sim import fixture
@@ -30,10 +19,13 @@ from tests.recorded import recordings
 # Fraction of real element paths the simulator must serve, per type.
 FLOORS = {
     'ManagedSystem': 0.95,
-    'LogicalPartition': 0.73,
-    'VirtualIOServer': 0.89,
-    'ClientNetworkAdapter': 0.75,
-    'VirtualSwitch': 0.88,
+    'LogicalPartition': 0.93,
+    'VirtualIOServer': 0.92,
+    'ClientNetworkAdapter': 0.90,
+    'VirtualSwitch': 1.0,
+    'VolumeGroup': 0.98,
+    'SharedStoragePool': 1.0,
+    'LogicalUnit': 1.0,
 }
 
 
@@ -48,67 +40,9 @@ class TestConformance(testtools.TestCase):
         super().setUp()
         self.sim = self.useFixture(fixture.NovaLinkFixture(lpars=1))
         self.adapter = self.sim.adapter()
-        self.host = pvm_ms.System.get(self.adapter)[0]
-        # Real captures hold partitions of every kind, so the simulator
-        # is given the same variety, all through pypowervm: a client LPAR
-        # with network and storage adapters of each kind, a dedicated-
-        # processor LPAR, an IBM i LPAR and a dedicated-processor VIOS
-        # with a plain virtual Ethernet adapter.
-        lpar = self.sim.model.lpars()[-1]
-        self._add_adapters(lpar)
-        self._add_mappings(lpar)
-        self._add_partitions()
-        self._dedicate_vios(self.sim.model.vioses()[-1])
-
-    def _add_adapters(self, lpar):
-        cna.crt_cna(self.adapter, None, lpar.uuid, 42)
-        vios = self.sim.model.vioses()[0]
-        vswitch = pvm_net.VSwitch.search(
-            self.adapter, parent_type=pvm_ms.System,
-            parent_uuid=self.host.uuid, name='ETHERNET0')[0]
-        pvm_net.CNA.bld(self.adapter, 43, vswitch.related_href).create(
-            parent_type=pvm_vios.VIOS, parent_uuid=vios.uuid)
-
-    def _add_mappings(self, lpar):
-        # One vSCSI mapping per kind of storage, and an NPIV mapping.
-        vios = self.sim.model.vioses()[0]
-        vdisk = tsk_stg.crt_vdisk(self.adapter, vios.uuid,
-                                  vios.volume_groups[-1].uuid, 'disk1', 1)
-        [tier] = pvm_stg.Tier.get(self.adapter)
-        _tier, image = tsk_stg.crt_lu(tier, 'image1', 1,
-                                      typ=pvm_stg.LUType.IMAGE)
-        _tier, lu = tsk_stg.crt_lu(tier, 'boot1', 1, clone=image)
-        [media] = vios.media_repositories[0].media
-        for storage in (vdisk, lu, pvm_stg.PV.bld(self.adapter, 'hdisk3'),
-                        pvm_stg.VOptMedia.bld_ref(self.adapter, media.name)):
-            scsi_mapper.add_vscsi_mapping(None, vios.uuid, lpar.uuid,
-                                          storage)
-        vioses = pvm_vios.VIOS.get(self.adapter,
-                                   xag=[pvm_const.XAG.VIO_FMAP])
-        wwpns = vfc_mapper.build_wwpn_pair(self.adapter, self.host.uuid)
-        ports = [port.wwpn for vios_w in vioses for port in vios_w.pfc_ports]
-        for port_map in vfc_mapper.derive_npiv_map(vioses, ports[:1],
-                                                   wwpns):
-            vios_w = vfc_mapper.find_vios_for_port_map(vioses, port_map)
-            vfc_mapper.add_map(vios_w, self.host.uuid, lpar.uuid, port_map)
-            vios_w.update()
-
-    def _add_partitions(self):
-        standard = lpar_builder.DefaultStandardize(self.host)
-        for attrs in ({'name': 'dedicated', 'memory': 2048, 'vcpu': 2,
-                       'dedicated_proc': 'true'},
-                      {'name': 'ibmi', 'memory': 2048, 'vcpu': 1,
-                       'env': pvm_bp.LPARType.OS400}):
-            lpar_builder.LPARBuilder(self.adapter, attrs,
-                                     standard).build().create(
-                parent=self.host)
-
-    def _dedicate_vios(self, vios):
-        vios_w = pvm_vios.VIOS.get(self.adapter, uuid=vios.uuid, xag=[])
-        dedicated = pvm_bp.PartitionProcessorConfiguration.bld_dedicated
-        vios_w.proc_config = dedicated(self.adapter, 2, min_proc=1,
-                                       max_proc=4)
-        vios_w.update()
+        # Real captures hold partitions and adapters of every kind; the
+        # simulator is given the same variety, all through pypowervm.
+        fidelity.populate(self.sim)
 
     def _sim_paths(self, rtype):
         model = self.sim.model
@@ -122,6 +56,11 @@ class TestConformance(testtools.TestCase):
             'ClientNetworkAdapter': [
                 '/LogicalPartition/%s/ClientNetworkAdapter' % lpar.uuid
                 for lpar in model.lpars()],
+            'VolumeGroup': ['/VirtualIOServer/%s/VolumeGroup' % vios.uuid
+                            for vios in model.vioses()],
+            'SharedStoragePool': ['/SharedStoragePool'],
+            'LogicalUnit': ['/Tier/%s/LogicalUnit' % tier.uuid
+                            for tier in model.registry.of_kind('Tier')],
         }[rtype]
         found = set()
         for url in urls:

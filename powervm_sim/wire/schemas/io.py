@@ -1,5 +1,5 @@
-"""Schema of a partition's I/O slots (the physical adapters assigned to it,
-such as a VIOS's Fibre Channel cards).
+"""Schema of physical I/O adapters and of a partition's I/O slots (the
+cards assigned to it, such as a VIOS's Fibre Channel cards).
 
 pypowervm finds a VIOS's physical FC ports (``VIOS.pfc_ports``) down this
 path; the NPIV mapping code picks ports by their WWPN and AvailablePorts.
@@ -25,46 +25,71 @@ def _deeper(body, spaces):
     return textwrap.indent(body, ' ' * spaces)
 
 
-# Inside PartitionIOConfiguration, at its indentation.  Each slot holds one
-# card (PhysicalFCAdapter objects of the model).
+# The children of a physical adapter (IOAdapter) at indentation 2, as the
+# ManagedSystem document and a partition's I/O slots show it; its object is
+# a model.system.SlotView.
+IO_ADAPTER_BODY = '''
+  AdapterID ~ card.drc_index ROR
+  Description ~ card.description CUD
+  DeviceName ~ card.drc_name ROR
+  DynamicReconfigurationConnectorName ~ card.drc_name CUD
+  PhysicalLocation ~ card.physical_location ROR
+  UniqueDeviceID ~ card.pci_device_id ROR
+  LogicalPartitionAssignmentCapable : true ROO
+  DynamicPartitionAssignmentCapable : true ROR
+'''
+
+# Inside PartitionIOConfiguration, at its indentation: the partition's
+# physical slots (model.system.SlotView of each card it holds).  A client
+# assigns a slot by its DRC index; pypowervm's IOSlot.bld sends nothing
+# else that identifies it.
 PROFILE_IO_SLOTS = '''
-    ProfileIOSlots * io_slots CUD
+    ProfileIOSlots * profile_io_slots CUD
       ProfileIOSlot
         AssociatedIOSlot CUD
           BusGroupingRequired : false CUD
-          Description ~ description CUD
-          FeatureCodes ~ feature_codes ROO
-          IOUnitPhysicalLocation ~ io_unit ROR
-          PCAdapterID ~ pci_device_id ROO
-          PCIClass ~ pci_class ROO
-          PCIDeviceID ~ pci_device_id ROO
-          PCISubsystemDeviceID ~ pci_subsys_device_id ROO
-          PCIManufacturerID ~ pci_manufacturer_id ROO
-          PCIRevisionID ~ pci_revision_id ROO
-          PCIVendorID ~ pci_vendor_id ROO
-          PCISubsystemVendorID ~ pci_subsys_vendor_id ROO
+          Description ~ card.description CUD
+          FeatureCodes ~ card.feature_codes ROO
+          IOUnitPhysicalLocation ~ card.io_unit ROR
+          PartitionID ~ owner.partition_id ROO
+          PartitionName ~ owner.name ROO
+          PartitionType ~ owner.partition_type ROO
+          PCAdapterID ~ card.pci_device_id ROO
+          PCIClass ~ card.pci_class ROO
+          PCIDeviceID ~ card.pci_device_id ROO
+          PCISubsystemDeviceID ~ card.pci_subsys_device_id ROO
+          PCIManufacturerID ~ card.pci_manufacturer_id ROO
+          PCIRevisionID ~ card.pci_revision_id ROO
+          PCIVendorID ~ card.pci_vendor_id ROO
+          PCISubsystemVendorID ~ card.pci_subsys_vendor_id ROO
           RelatedIBMiIOSlot CUD
             AlternateLoadSourceAttached : false ROR
             ConsoleCapable : false ROR
             DirectOperationsConsoleCapable : false ROR
             IOP : false ROR
             IOPInfoStale : false ROR
+            IOPoolID : 65535 ROR
             LANConsoleCapable : false ROR
             LoadSourceAttached : false ROR
             LoadSourceCapable : false ROR
             OperationsConsoleAttached : false ROR
             OperationsConsoleCapable : false ROR
           RelatedIOAdapter CUD
-            PhysicalFibreChannelAdapter
-              AdapterID ~ adapter_id ROR
-              Description ~ description CUD
-              DeviceName ~ drc_name ROR
-              DynamicReconfigurationConnectorName ~ drc_name CUD
-              PhysicalLocation ~ physical_location ROR
-              PhysicalFibreChannelPorts * ports CUD
+            IOAdapter ? is_generic_card''' + _deeper(
+    IO_ADAPTER_BODY, 12).rstrip('\n') + '''
+            PhysicalFibreChannelAdapter ? is_fc_card
+              AdapterID ~ card.adapter_id ROR
+              Description ~ card.description CUD
+              DeviceName ~ card.drc_name ROR
+              DynamicReconfigurationConnectorName ~ card.drc_name CUD
+              PhysicalLocation ~ card.physical_location ROR
+              PhysicalFibreChannelPorts * card.ports CUD
                 PhysicalFibreChannelPort''' + _deeper(FC_PORT_BODY, 12).rstrip('\n') + '''
-          SlotDynamicReconfigurationConnectorIndex ~ drc_index ROR
-          SlotDynamicReconfigurationConnectorName ~ drc_name CUD
-          SlotPhysicalLocationCode ~ physical_location ROR
-        IsRequired : false CUD
+          SlotDynamicReconfigurationConnectorIndex = drc_index:int ROR
+          SlotDynamicReconfigurationConnectorName ~ card.drc_name CUD
+          SlotPhysicalLocationCode ~ card.physical_location ROR
+          SRIOVCapableDevice ~ sriov_capable ROO
+          SRIOVCapableSlot : true ROO
+          SRIOVLogicalPortsLimit ~ logical_port_limit ROO
+        IsRequired = required:bool CUD
 '''

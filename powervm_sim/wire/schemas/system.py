@@ -9,20 +9,10 @@ reports.
 import textwrap
 
 from powervm_sim.wire import spec
+from powervm_sim.wire.schemas import io
 
-# A physical adapter (IOAdapter), at indentation 0; its object is a
-# model.system.SlotView.
-_IO_ADAPTER = '''
-IOAdapter
-  AdapterID ~ card.drc_index ROR
-  Description ~ card.description CUD
-  DeviceName ~ card.drc_name ROR
-  DynamicReconfigurationConnectorName ~ card.drc_name CUD
-  PhysicalLocation ~ card.physical_location ROR
-  UniqueDeviceID ~ card.pci_device_id ROR
-  LogicalPartitionAssignmentCapable : true ROR
-  DynamicPartitionAssignmentCapable : true ROR
-'''
+# A physical adapter (IOAdapter), at indentation 0.
+_IO_ADAPTER = '\nIOAdapter' + io.IO_ADAPTER_BODY
 
 # What the service processor found in a slot (model.system.IODevice).
 _IOR_DEVICE = '''

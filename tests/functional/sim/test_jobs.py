@@ -164,6 +164,17 @@ class TestPowerJobs(JobTestBase):
         self.assertEqual(jobs.FAILED_BEFORE_COMPLETION, job_w.job_status)
         self.assertEqual('not activated', self.model_lpar(lpar_w).state)
 
+    def test_close_vterm_leaves_the_partition_as_it_was(self):
+        lpar_w = self.create_lpar()
+        power.power_on(lpar_w, None)
+        etag = self.fresh(lpar_w).etag
+        job_w = self.job_template(pvm_lpar.LPAR.schema_type, lpar_w.uuid,
+                                  'CloseVterm')
+        job_w.run_job(lpar_w.uuid)
+        self.assertEqual(pvm_job.JobStatus.COMPLETED_OK, job_w.job_status)
+        self.assertEqual('running', self.model_lpar(lpar_w).state)
+        self.assertEqual(etag, self.fresh(lpar_w).etag)
+
     def test_unknown_operation_is_404(self):
         lpar_w = self.create_lpar()
         self.assertRaises(pvm_exc.HttpNotFound, self.job_template,

@@ -489,8 +489,9 @@ class TestFibreChannelMapping(MappingTestBase):
                                 for p in ports))
             self.assertEqual({p.wwpn for p in ports},
                              vios_w.get_pfc_wwpns())
-            [slot] = vios_w.io_config.io_slots
-            self.assertIsInstance(slot.io_adapter, pvm_bp.PhysFCAdapter)
+            # The FC card's slot, then the slot of the SEA's Ethernet card.
+            fc_slot, _ethernet_slot = vios_w.io_config.io_slots
+            self.assertIsInstance(fc_slot.io_adapter, pvm_bp.PhysFCAdapter)
 
     def test_npiv_mappings_spread_over_the_vioses(self):
         port_maps = self.npiv_maps()

@@ -281,7 +281,8 @@ class TestVirtualDisks(StorageTestBase):
         vios_etag = self.vios.etag
         tsk_stg.rm_vg_storage(root_w, vopts=[medium])
         self.assertEqual([], self.rootvg.media_repository.media)
-        self.assertFalse(self.model.content.exists(medium.udid))
+        self.assertFalse(self.model.content.exists(
+            storage_model.media_content_key(self.vios, medium.name)))
         self.assertNotEqual(vios_etag, self.vios.etag)
 
 
@@ -306,7 +307,7 @@ class TestOpticalMedia(StorageTestBase):
         self.assertIsNone(maybe_file)
         self.assertEqual('cfg_inst1.iso', ref.name)
         medium = self.rootvg.media_repository.find('cfg_inst1.iso')
-        self.assertEqual(iso, self.content_of(medium.udid))
+        self.assertEqual(iso, self.content_of(medium.content_key))
         names = [m.name for m in
                  self.read_vg(self.rootvg).vmedia_repos[0].optical_media]
         self.assertIn('cfg_inst1.iso', names)
@@ -318,7 +319,7 @@ class TestOpticalMedia(StorageTestBase):
                           self.vios.uuid, io.BytesIO(b'y' * 10), 'dup.iso',
                           f_size=10)
         medium = self.rootvg.media_repository.find('dup.iso')
-        self.assertEqual(b'x' * 10, self.content_of(medium.udid))
+        self.assertEqual(b'x' * 10, self.content_of(medium.content_key))
 
     def test_validate_vopt_repo_exists_creates_a_missing_repository(self):
         for vios in self.model.vioses():

@@ -20,6 +20,8 @@ from pypowervm.wrappers import virtual_io_server as pvm_vios
 import testtools
 
 from powervm_sim import fixture
+from powervm_sim.model import partition as part_mod
+from tests.functional.sim import test_bad_input
 
 UOM = '{http://www.ibm.com/xmlns/systems/power/firmware/uom/mc/2012_10/}'
 ATOM = '{http://www.w3.org/2005/Atom}'
@@ -307,3 +309,128 @@ class TestViosDetails(SystemTestBase):
                          server.findtext(UOM + 'RemotePartitionID'))
         self.assertEqual(str(vios.partition_id),
                          server.findtext(UOM + 'LocalPartitionID'))
+
+
+class TestSlotAssignment(SystemTestBase):
+    """Physical slots a client LPAR is given through its I/O
+    configuration (pypowervm's IOSlot.bld), and what refuses them."""
+
+    def free_card(self):
+        # The internal SAS controller: the one card of a fresh system in
+        # dedicated mode that no partition holds.
+        [card] = [card for card in self.system.io_cards
+                  if not card.sriov_adapter_id]
+        return card
+
+    def with_slots(self, lpar_w, *drc_indexes, required=False):
+        for drc_index in drc_indexes:
+            lpar_w.io_config.io_slots.append(pvm_bp.IOSlot.bld(
+                self.adapter, False, drc_index, required=required))
+        return lpar_w
+
+    def client(self):
+        lpar = self.model.lpars()[-1]
+        return lpar, pvm_lpar.LPAR.get(self.adapter, uuid=lpar.uuid)
+
+    def owner_in_system_document(self, card):
+        [slot] = [slot for slot in self.host().asio_config.io_slots
+                  if slot.drc_index == card.drc_index]
+        return slot.part_name
+
+    def assertRefused(self, status, message, func):
+        before = test_bad_input.model_snapshot(self.model)
+        exc = self.assertRaises(pvm_exc.HttpError, func)
+        self.assertEqual(status, exc.response.status)
+        self.assertIn(message, exc.her_wrap.message)
+        self.assertEqual(before, test_bad_input.model_snapshot(self.model))
+
+    def test_new_lpar_holds_the_slot_it_was_built_with(self):
+        card = self.free_card()
+        host = self.host()
+        lpar_w = lpar_builder.LPARBuilder(
+            self.adapter, {'name': 'withslot', 'memory': 2048, 'vcpu': 1},
+            lpar_builder.DefaultStandardize(host)).build()
+        lpar_w = self.with_slots(lpar_w, card.drc_index, required=True)
+        lpar_w = lpar_w.create(parent=host)
+        [slot] = lpar_w.io_config.io_slots
+        self.assertEqual(card.drc_index, slot.drc_index)
+        self.assertTrue(slot.required)
+        self.assertIsInstance(slot.adapter, pvm_card.IOAdapter)
+        self.assertEqual((card.drc_name, card.description),
+                         (slot.adapter.drc_name, slot.adapter.description))
+        self.assertEqual([card], self.model.get(lpar_w.uuid).io_slots)
+        self.assertNotIn(card, self.system.io_cards)
+        self.assertEqual('withslot', self.owner_in_system_document(card))
+
+    def test_update_adds_and_removes_a_slot(self):
+        card = self.free_card()
+        lpar, lpar_w = self.client()
+        lpar_w = self.with_slots(lpar_w, card.drc_index).update()
+        self.assertEqual([card.drc_index],
+                         [s.drc_index for s in lpar_w.io_config.io_slots])
+        self.assertEqual(lpar.name, self.owner_in_system_document(card))
+        lpar_w.io_config.io_slots.remove(lpar_w.io_config.io_slots[0])
+        lpar_w = lpar_w.update()
+        self.assertEqual([], lpar_w.io_config.io_slots)
+        self.assertEqual([], lpar.io_slots)
+        self.assertIn(card, self.system.io_cards)
+        self.assertIsNone(self.owner_in_system_document(card))
+
+    def test_deleted_lpar_gives_its_slots_back(self):
+        card = self.free_card()
+        _lpar, lpar_w = self.client()
+        self.with_slots(lpar_w, card.drc_index).update().delete()
+        self.assertIn(card, self.system.io_cards)
+        self.assertIsNone(self.owner_in_system_document(card))
+
+    def test_vios_lists_its_fc_and_ethernet_cards(self):
+        vios = self.model.vioses()[0]
+        vios_w = pvm_vios.VIOS.get(self.adapter, uuid=vios.uuid, xag=[])
+        slots = vios_w.io_config.io_slots
+        self.assertEqual([card.drc_index for card in vios.physical_cards],
+                         [slot.drc_index for slot in slots])
+        self.assertEqual([pvm_card.PhysFCAdapter, pvm_card.IOAdapter],
+                         [type(slot.adapter) for slot in slots])
+        xml = served_object(self.adapter.read(
+            pvm_vios.VIOS.schema_type, root_id=vios.uuid, xag=[]).body)
+        owners = xml.findall(uom_path(
+            'PartitionIOConfiguration', 'ProfileIOSlots', 'ProfileIOSlot',
+            'AssociatedIOSlot', 'PartitionName'))
+        self.assertEqual([vios.name] * 2, [owner.text for owner in owners])
+
+    def test_shared_sriov_adapter_is_refused(self):
+        [sriov] = self.system.sriov_adapters
+        _lpar, lpar_w = self.client()
+        self.assertRefused(400, 'HSCL1572', self.with_slots(
+            lpar_w, sriov.drc_index).update)
+
+    def test_slot_of_another_partition_is_refused(self):
+        card = self.model.vioses()[0].io_slots[0]
+        _lpar, lpar_w = self.client()
+        self.assertRefused(409, 'is assigned to partition vios1',
+                           self.with_slots(lpar_w, card.drc_index).update)
+
+    def test_unknown_slot_is_refused(self):
+        _lpar, lpar_w = self.client()
+        self.assertRefused(400, 'no I/O slot with DRC index 12345',
+                           self.with_slots(lpar_w, 12345).update)
+
+    def test_slot_listed_twice_is_refused(self):
+        card = self.free_card()
+        _lpar, lpar_w = self.client()
+        self.assertRefused(400, 'listed twice', self.with_slots(
+            lpar_w, card.drc_index, card.drc_index).update)
+
+    def test_slot_index_that_is_no_number_is_refused(self):
+        _lpar, lpar_w = self.client()
+        self.assertRefused(400, 'is not a valid int', self.with_slots(
+            lpar_w, 'C14').update)
+
+    def test_running_lpar_without_rmc_keeps_its_slots(self):
+        card = self.free_card()
+        lpar, lpar_w = self.client()
+        self.model.set_partition_state(lpar, part_mod.RUNNING,
+                                       rmc_state='inactive')
+        lpar_w = pvm_lpar.LPAR.get(self.adapter, uuid=lpar.uuid)
+        self.assertRefused(409, 'HSCL2926', self.with_slots(
+            lpar_w, card.drc_index).update)

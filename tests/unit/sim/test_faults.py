@@ -151,6 +151,44 @@ class TestFaultRegistry(testtools.TestCase):
         self.assertIsNotNone(registry.match(LPAR_PUT))
         self.assertIsNone(registry.match(LPAR_PUT))
 
+    def test_skip_lets_that_many_matching_requests_through_first(self):
+        registry = _registry(_rule(method='PUT', skip=2, max_count=1))
+        results = [registry.match(info) is not None
+                   for info in (LPAR_PUT, LPAR_GET, LPAR_PUT, LPAR_PUT,
+                                LPAR_PUT)]
+        # Only PUTs are counted: the third PUT fails, then the rule is spent.
+        self.assertEqual([False, False, False, True, False], results)
+
+    def test_skipped_requests_fall_through_to_the_next_rule(self):
+        registry = _registry(_rule(skip=1), _rule(faults.EtagConflict()))
+        self.assertEqual(faults.EtagConflict(),
+                         registry.match(LPAR_PUT).outcome)
+        self.assertEqual(faults.vios_busy(), registry.match(LPAR_PUT).outcome)
+
+    def test_skipped_requests_are_not_counted_as_fired(self):
+        registry = faults.FaultRegistry()
+        rule_id = registry.add(_rule(skip=3))
+        for _ in range(3):
+            self.assertIsNone(registry.match(LPAR_PUT))
+        self.assertEqual({rule_id: 0}, registry.counters()['by_rule'])
+        self.assertIsNotNone(registry.match(LPAR_PUT))
+        self.assertEqual({rule_id: 1}, registry.counters()['by_rule'])
+
+    def test_skipped_requests_draw_nothing(self):
+        skipping = _registry(_rule(probability=0.5, skip=5), seed=4)
+        plain = _registry(_rule(probability=0.5), seed=4)
+        skipped = [skipping.match(LPAR_PUT) for _ in range(5)]
+        self.assertEqual([None] * 5, skipped)
+        self.assertEqual([plain.match(LPAR_PUT) is None for _ in range(50)],
+                         [skipping.match(LPAR_PUT) is None
+                          for _ in range(50)])
+
+    def test_reset_counters_does_not_restart_the_skip(self):
+        registry = _registry(_rule(skip=1))
+        self.assertIsNone(registry.match(LPAR_PUT))
+        registry.reset_counters()
+        self.assertIsNotNone(registry.match(LPAR_PUT))
+
     def test_unlucky_draw_falls_through_to_the_next_rule(self):
         registry = _registry(_rule(probability=0),
                              _rule(faults.EtagConflict()))
@@ -319,6 +357,15 @@ class TestNovaLinkOutcomes(testtools.TestCase):
         self.assertEqual('Not Found',
                          faults.HttpFault(404, 'REST000B nope').reason_code)
 
+    def test_dropped_connection_is_dropped_before_processing_by_default(
+            self):
+        self.assertFalse(faults.DropConnection().after_processing)
+        self.assertTrue(
+            faults.DropConnection(after_processing=True).after_processing)
+        for bad in (1, 'yes', None):
+            err = self.assertRaises(ValueError, faults.DropConnection, bad)
+            self.assertIn('after_processing must be true or false', str(err))
+
     def test_job_failure_defaults_to_failed_before_completion(self):
         self.assertEqual('FAILED_BEFORE_COMPLETION',
                          faults.JobFailure('HSCL1234 failed').status)
@@ -346,7 +393,8 @@ class TestRuleDicts(testtools.TestCase):
     def test_full_rule_round_trips(self):
         data = {'method': 'POST', 'path': 'VirtualIOServer/',
                 'resource_type': 'VirtualIOServer', 'job': None,
-                'probability': 0.25, 'max_count': 3, 'delay': 0.5,
+                'probability': 0.25, 'skip': 4, 'max_count': 3,
+                'delay': 0.5,
                 'rule_id': 'vios-flaky',
                 'outcome': {'type': 'http', 'status': 503,
                             'message': 'HSCL3205 busy',
@@ -360,7 +408,8 @@ class TestRuleDicts(testtools.TestCase):
             {'type': 'job_failure', 'message': 'HSCL1234 failed',
              'status': 'COMPLETED_WITH_ERROR'},
             {'type': 'etag_conflict'},
-            {'type': 'drop_connection'},
+            {'type': 'drop_connection', 'after_processing': False},
+            {'type': 'drop_connection', 'after_processing': True},
             {'type': 'delay_only'},
         ]
         for outcome in outcomes:
@@ -373,6 +422,11 @@ class TestRuleDicts(testtools.TestCase):
         self.assertEqual(1.0, data['probability'])
         self.assertEqual(0.0, data['delay'])
         self.assertIsNone(data['max_count'])
+        self.assertEqual(0, data['skip'])
+        self.assertEqual(
+            {'type': 'drop_connection', 'after_processing': False},
+            faults.outcome_to_dict(faults.outcome_from_dict(
+                {'type': 'drop_connection'})))
         self.assertEqual('FAILED_BEFORE_COMPLETION', data['outcome']['status'])
 
     def test_bad_dicts_are_rejected_with_clear_messages(self):
@@ -392,6 +446,20 @@ class TestRuleDicts(testtools.TestCase):
              'max_count must be an integer >= 1, got 0'),
             ({'outcome': busy, 'max_count': True},
              'max_count must be an integer >= 1, got True'),
+            ({'outcome': busy, 'skip': -1},
+             'skip must be an integer >= 0, got -1'),
+            ({'outcome': busy, 'skip': 1.5},
+             'skip must be an integer >= 0, got 1.5'),
+            ({'outcome': busy, 'skip': False},
+             'skip must be an integer >= 0, got False'),
+            ({'outcome': busy, 'skip': None},
+             'skip must be an integer >= 0, got None'),
+            ({'outcome': {'type': 'drop_connection',
+                          'after_processing': 'yes'}},
+             "fault outcome 'drop_connection': after_processing must be "
+             "true or false, got 'yes'"),
+            ({'outcome': {'type': 'drop_connection', 'after': True}},
+             "fault outcome 'drop_connection' has unknown key(s) after"),
             ({'outcome': busy, 'method': ''},
              "method must be a non-empty string or null, got ''"),
             ({'outcome': busy, 'path': '(unclosed'},

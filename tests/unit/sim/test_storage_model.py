@@ -181,7 +181,7 @@ class TestMediaRepository(testtools.TestCase):
         self.model.update_volume_group(self.rootvg, desired(
             self.rootvg, media=self.media_fields([])))
         self.assertEqual([], self.repo.media)
-        self.assertFalse(self.model.content.exists(medium.udid))
+        self.assertFalse(self.model.content.exists(medium.content_key))
         self.assertNotEqual(vios_etag, self.vios.etag)
 
     def test_new_media_are_created_blank(self):
@@ -192,7 +192,7 @@ class TestMediaRepository(testtools.TestCase):
         blank = self.repo.find('blank1')
         self.assertEqual(('0eblank1', 'r'), (blank.udid, blank.mount_type))
         self.assertEqual(storage.GIB // 2,
-                         self.model.content.size(blank.udid))
+                         self.model.content.size(blank.content_key))
 
     def test_media_must_fit_the_repository(self):
         media = [{'name': m.name} for m in self.repo.media]
