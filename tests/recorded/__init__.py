@@ -1,0 +1,1 @@
+"""Tests and tools on traffic recorded against real PowerVM hardware."""

@@ -1,0 +1,1 @@
+"""Volumes (cinder): what the host offers storage back ends."""
