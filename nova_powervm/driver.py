@@ -10,9 +10,7 @@ from nova.virt import driver
 from nova.virt import hardware
 from oslo_log import log as logging
 from oslo_utils import excutils
-from pypowervm.tasks import cna as pvm_cna
 from pypowervm.tasks import partition as pvm_partition
-from pypowervm.tasks import storage as pvm_storage
 
 from nova_powervm import adapter as pvm_adapter
 from nova_powervm import conf
@@ -23,8 +21,10 @@ from nova_powervm import flows
 from nova_powervm import host
 from nova_powervm import media
 from nova_powervm import mgmt
+from nova_powervm import orphans
 from nova_powervm import vif as pvm_vif
 from nova_powervm import vm
+from nova_powervm.volume import connector as pvm_connector
 
 LOG = logging.getLogger(__name__)
 CONF = conf.CONF
@@ -83,23 +83,14 @@ class PowerVMDriver(driver.ComputeDriver):
                  self.host_wrapper.system_name)
         pvm_partition.validate_vios_ready(
             adapter, CONF.powervm.vios_active_wait_timeout)
-        # Mappings and storage left behind by LPARs deleted outside nova,
-        # or by a deploy that died with nova-compute.
-        pvm_storage.ComprehensiveScrub(
-            adapter, host_uuid=self.host_wrapper.uuid).execute()
-        self._remove_orphan_trunks()
+        # Mappings, storage, media and trunks left behind by LPARs deleted
+        # outside nova, or by a deploy that died with nova-compute.
+        orphans.remove(adapter, self.host_wrapper.uuid, self.platform,
+                       CONF.powervm.pvm_vswitch_for_novalink_io)
         self.disk_driver = disk.load(adapter, self.host_wrapper.uuid)
         # Last: nothing else can fail once NovaLink's events flow in.
         self._event_handler = event.start(
             self, adapter, CONF.powervm.lifecycle_event_delay)
-
-    def _remove_orphan_trunks(self):
-        # Trunk adapters of Open vSwitch VIFs whose LPAR went away while
-        # nova-compute was down.
-        for trunk in pvm_cna.find_orphaned_trunks(
-                self.adapter, CONF.powervm.pvm_vswitch_for_novalink_io):
-            LOG.info('Deleting orphan trunk adapter %s.', trunk.dev_name)
-            trunk.delete()
 
     def cleanup_host(self, host):
         """Stop listening for NovaLink events and log off."""
@@ -219,6 +210,14 @@ class PowerVMDriver(driver.ComputeDriver):
 
     def get_vnc_console(self, context, instance):
         return mgmt.get_vnc_console(self.platform, self.adapter, instance)
+
+    def get_volume_connector(self, instance):
+        """How storage back ends reach this host: its name and address and
+        the WWPNs of its VIOSes' physical FC ports (the same for every
+        instance)."""
+        return pvm_connector.volume_connector(
+            self.adapter, self._nodename, CONF.my_ip,
+            CONF.powervm.volume_use_multipath)
 
     # ---------------------------------------------------------- network
     def _network(self, network_info, mgmt_vif=None):

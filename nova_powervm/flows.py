@@ -72,17 +72,22 @@ def spawn(adapter, host_w, instance, image_meta, power_on=True,
                       None for an instance without one.
     """
     flow = linear_flow.Flow('spawn_%s' % instance.uuid)
+    # Later steps get the new LPAR's wrapper (lpar_wrap) from this one,
+    # rather than reading it again.
     flow.add(tf_vm.CreateLPAR(adapter, host_w, instance, image_meta))
     if network is not None:
         flow.add(*_plug_network_tasks(adapter, instance, network))
     if boot_disk is not None:
-        flow.add(
-            tf_stg.CreateDiskForImage(boot_disk.disk_driver,
-                                      boot_disk.context, instance,
-                                      image_meta),
-            tf_stg.AttachDisk(boot_disk.disk_driver, instance))
+        flow.add(tf_stg.CreateDiskForImage(boot_disk.disk_driver,
+                                           boot_disk.context, instance,
+                                           image_meta))
     if config_drive is not None:
-        flow.add(_config_drive_task(adapter, instance, config_drive))
+        # With a boot disk, attach_disk maps the drive's media with it:
+        # one update of the VIOS for both.
+        flow.add(_config_drive_task(adapter, instance, config_drive,
+                                    connect=boot_disk is None))
+    if boot_disk is not None:
+        flow.add(tf_stg.AttachDisk(boot_disk.disk_driver, instance))
     if power_on:
         flow.add(tf_vm.PowerOn(adapter, instance))
     return flow
@@ -101,10 +106,11 @@ def _plug_network_tasks(adapter, instance, network):
     return tasks
 
 
-def _config_drive_task(adapter, instance, config_drive):
+def _config_drive_task(adapter, instance, config_drive, connect):
     return tf_net.CreateAndConnectCfgDrive(
         adapter, instance, config_drive.injected_files,
-        config_drive.network_info, config_drive.admin_password)
+        config_drive.network_info, config_drive.admin_password,
+        connect=connect)
 
 
 def plug_vifs(adapter, instance, network):

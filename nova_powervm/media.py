@@ -9,6 +9,8 @@ so that every path reads back exactly as nova's metadata names it.
 
 import io
 import tempfile
+import threading
+import weakref
 
 from nova.api.metadata import base as instance_metadata
 from nova import exception
@@ -47,6 +49,11 @@ _INTERCHANGE_LEVEL = 4
 # The link-local network of the RMC management adapter.
 _LINK_LOCAL_SUBNET = 'fe80::/64'
 MGMT_VIF_ID = 'pvm_rmc_mgmt'
+
+# Where each Adapter's (NovaLink session's) media repository is: it stays
+# put while nova-compute runs, so deploys need not look it up each time.
+_REPOSITORIES = weakref.WeakKeyDictionary()
+_REPOSITORIES_LOCK = threading.Lock()
 
 
 def required(instance):
@@ -140,17 +147,36 @@ def drive_network_info(network_info, mgmt_cna=None):
 # ----------------------------------------------------- on the host
 def _repository(adapter):
     """(VIOS UUID, volume group UUID) of the virtual media repository,
-    made in [powervm] vopt_media_volume_group if there is none."""
-    return pvm_vopt.validate_vopt_repo_exists(
-        adapter,
-        vopt_media_volume_group=CONF.powervm.vopt_media_volume_group,
-        vopt_media_rep_size=CONF.powervm.vopt_media_rep_size)
+    made in [powervm] vopt_media_volume_group if there is none.
+
+    Looked up once per Adapter; ``_forget_repository`` after a failure
+    that may mean it moved or went away.
+    """
+    with _REPOSITORIES_LOCK:
+        found = _REPOSITORIES.get(adapter)
+    if found is None:
+        found = pvm_vopt.validate_vopt_repo_exists(
+            adapter,
+            vopt_media_volume_group=CONF.powervm.vopt_media_volume_group,
+            vopt_media_rep_size=CONF.powervm.vopt_media_rep_size)
+        with _REPOSITORIES_LOCK:
+            _REPOSITORIES[adapter] = found
+    return found
+
+
+def _forget_repository(adapter):
+    with _REPOSITORIES_LOCK:
+        _REPOSITORIES.pop(adapter, None)
 
 
 def create_config_drive(adapter, instance, injected_files, network_info,
-                        admin_password, mgmt_cna=None):
-    """Build the config drive, upload it and map it to the LPAR.
+                        admin_password, mgmt_cna=None, connect=True):
+    """Build the config drive, upload it and (if ``connect``) map it to
+    the LPAR.
 
+    :param connect: False leaves the mapping to the caller (to make with
+                    the boot disk's, in one update of the VIOS).
+    :returns: ``(vios_uuid, VOptMedia)``: where the media is.
     :raises InstanceDeployFailure: any step failed.  Whatever was made is
             left for ``delete_config_drive``.
     """
@@ -168,12 +194,15 @@ def create_config_drive(adapter, instance, injected_files, network_info,
             image.seek(0)
             vopt, _file = pvm_storage.upload_vopt(
                 adapter, vios_uuid, image, name, f_size=size)
-        scsi_mapper.add_vscsi_mapping(None, vios_uuid,
-                                      vm.get_pvm_uuid(instance), vopt)
+        if connect:
+            scsi_mapper.add_vscsi_mapping(None, vios_uuid,
+                                          vm.get_pvm_uuid(instance), vopt)
     except (pvm_exc.Error, OSError, pycdlib.pycdlibexception.PyCdlibException
             ) as exc:
+        _forget_repository(adapter)
         raise exception.InstanceDeployFailure(
             reason='config drive %s: %s' % (name, exc)) from exc
+    return vios_uuid, vopt
 
 
 def delete_config_drive(adapter, instance):
@@ -188,6 +217,7 @@ def delete_config_drive(adapter, instance):
         _unmap_media(adapter, vios_uuid, name, instance)
         _delete_media(adapter, vios_uuid, vg_uuid, name, instance)
     except pvm_exc.Error as exc:
+        _forget_repository(adapter)
         raise exception.InstanceTerminationFailure(
             reason='config drive %s: %s' % (name, exc)) from exc
 

@@ -18,10 +18,11 @@ operating system (needed for OS shutdown and dynamic changes).
 
 import abc
 import re
+import threading
+import weakref
 
 from nova import exception
 from nova.network import model as network_model
-from oslo_concurrency import lockutils
 from oslo_log import log as logging
 from pypowervm import exceptions as pvm_exc
 from pypowervm.tasks import cna as pvm_cna
@@ -158,42 +159,142 @@ def find_cna(cnas, mac):
     return None
 
 
+class _HostNetwork:
+    """What of the host's network stays put while nova-compute runs: the
+    NovaLink partition (parent of the trunk adapters) and the virtual
+    switches.  Read on first use rather than for every VIF.
+
+    A switch name not known yet is read again (it may have been made
+    since); ``forget_switches`` drops them all after a failed plug (a
+    switch deleted and made again has a new ID).  The partition stays:
+    its UUID is fixed for the host's lifetime.  ``vlans`` chooses the
+    VLANs of OVS VIFs.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._mgmt_w = None
+        self._switches = None
+        self.vlans = _VlanChooser()
+
+    def mgmt_partition(self, adapter):
+        with self._lock:
+            if self._mgmt_w is None:
+                self._mgmt_w = pvm_partition.get_mgmt_partition(adapter)
+            return self._mgmt_w
+
+    def vswitch(self, adapter, name, create=False):
+        """The VSwitch wrapper called ``name`` (made if ``create``), or
+        None."""
+        with self._lock:
+            if self._switches is None or name not in self._switches:
+                self._switches = {vswitch.name: vswitch
+                                  for vswitch in _read_switches(adapter)}
+            if name not in self._switches and create:
+                self._switches[name] = pvm_net.VSwitch.bld(
+                    adapter, name).create(parent_type=pvm_ms.System,
+                                          parent_uuid=adapter.sys_uuid)
+            return self._switches.get(name)
+
+    def forget_switches(self):
+        with self._lock:
+            self._switches = None
+
+
+# One per Adapter (a NovaLink session), gone with it.
+_HOST_NETWORKS = weakref.WeakKeyDictionary()
+_HOST_NETWORKS_LOCK = threading.Lock()
+
+
+def _host_network(adapter):
+    with _HOST_NETWORKS_LOCK:
+        host_net = _HOST_NETWORKS.get(adapter)
+        if host_net is None:
+            host_net = _HOST_NETWORKS[adapter] = _HostNetwork()
+        return host_net
+
+
+def _read_switches(adapter):
+    return pvm_net.VSwitch.get(adapter, parent_type=pvm_ms.System,
+                               parent_uuid=adapter.sys_uuid)
+
+
 def _switch_id(adapter, name):
     """The ID of the virtual switch called ``name``, or None."""
-    vswitch = pvm_net.VSwitch.search(
-        adapter, parent_type=pvm_ms.System, parent_uuid=adapter.sys_uuid,
-        one_result=True, name=name)
+    vswitch = _host_network(adapter).vswitch(adapter, name)
     return None if vswitch is None else vswitch.switch_id
 
 
-def _find_or_create_vswitch(adapter, name):
-    """The virtual switch called ``name``, made if there is none."""
-    vswitch = pvm_net.VSwitch.search(
-        adapter, parent_type=pvm_ms.System, parent_uuid=adapter.sys_uuid,
-        one_result=True, name=name)
-    if vswitch is not None:
-        return vswitch
-    return pvm_net.VSwitch.bld(adapter, name).create(
-        parent_type=pvm_ms.System, parent_uuid=adapter.sys_uuid)
+def _vswitch(adapter, name, create=False):
+    """The virtual switch called ``name`` (made if ``create``), for a new
+    adapter to name (its ``related_href``).
+
+    :raises VirtualInterfacePlugException: there is no such switch.
+    """
+    vswitch = _host_network(adapter).vswitch(adapter, name, create=create)
+    if vswitch is None:
+        raise exception.VirtualInterfacePlugException(
+            'The host has no virtual switch %s.' % name)
+    return vswitch
 
 
-def _free_vlan(adapter, vswitch_w):
-    """The lowest VLAN no adapter uses on the switch: NovaLink keeps a
-    virtual network for each VLAN in use, so one feed read tells."""
-    used = {vnet.vlan for vnet in pvm_net.VNet.get(
+def _used_vlans(adapter, vswitch_w):
+    """The VLANs adapters use on the switch: NovaLink keeps a virtual
+    network for each VLAN in use, so one feed read tells."""
+    return {vnet.vlan for vnet in pvm_net.VNet.get(
         adapter, parent_type=pvm_ms.System, parent_uuid=adapter.sys_uuid)
         if vnet.associated_switch_uri == vswitch_w.related_href}
-    for vlan in range(1, MGMT_VLAN):
-        if vlan not in used:
-            return vlan
-    raise exception.VirtualInterfacePlugException(
-        'No free VLAN is left on virtual switch %s.' % vswitch_w.name)
+
+
+class _VlanChooser:
+    """Chooses the VLAN of each OVS VIF's link on the NovaLink switch
+    without a lock held over REST calls, so that deploys plug at once.
+
+    A VLAN is taken once its trunk adapter exists, but only a read of the
+    switch's VLANs begun after the trunk was made shows it.  So a VLAN
+    chosen here stays reserved while its trunk is being made, and after
+    that until a read begun later has been seen (a failed trunk leaves
+    its VLAN free to such a read).
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        # Trunks made (or failed) so far: what a read begun now shows.
+        self._trunks_done = 0
+        # VLAN -> _trunks_done once its trunk was done, None until then.
+        self._reserved = {}
+
+    def reserve(self, adapter, vswitch_w):
+        """Read the switch's VLANs and reserve the lowest free one.
+
+        :raises VirtualInterfacePlugException: no VLAN is free.
+        """
+        with self._lock:
+            read_began = self._trunks_done
+        used = _used_vlans(adapter, vswitch_w)
+        with self._lock:
+            for vlan, done in list(self._reserved.items()):
+                if done is not None and done <= read_began:
+                    del self._reserved[vlan]
+            taken = used | set(self._reserved)
+            for vlan in range(1, MGMT_VLAN):
+                if vlan not in taken:
+                    self._reserved[vlan] = None
+                    return vlan
+        raise exception.VirtualInterfacePlugException(
+            'No free VLAN is left on virtual switch %s.' % vswitch_w.name)
+
+    def trunk_done(self, vlan):
+        """The trunk on ``vlan`` was made, or failed to be."""
+        with self._lock:
+            self._trunks_done += 1
+            self._reserved[vlan] = self._trunks_done
 
 
 def _switch_ids(adapter):
     """Virtual switch name -> ID, from one read."""
-    return {vswitch.name: vswitch.switch_id for vswitch in pvm_net.VSwitch.get(
-        adapter, parent_type=pvm_ms.System, parent_uuid=adapter.sys_uuid)}
+    return {vswitch.name: vswitch.switch_id
+            for vswitch in _read_switches(adapter)}
 
 
 # ----------------------------------------------------------- drivers
@@ -202,15 +303,24 @@ class VifDriver(abc.ABC):
 
     vif_type = None
 
-    def __init__(self, adapter, instance, platform=None):
-        """:param platform: the mgmt.Platform nova-compute runs on."""
+    def __init__(self, adapter, instance, platform=None, lpar_w=None):
+        """:param platform: the mgmt.Platform nova-compute runs on.
+        :param lpar_w: the LPAR's wrapper, if the caller has it: new
+                       adapters name it as their parent, else pypowervm
+                       reads the LPAR for each.
+        """
         self.adapter = adapter
         self.instance = instance
         self.platform = platform
+        self.lpar_w = lpar_w
 
     @property
     def lpar_uuid(self):
         return vm.get_pvm_uuid(self.instance)
+
+    def _create_client_adapter(self, cna_w):
+        """Create ``cna_w`` on the instance's LPAR."""
+        return _create_on_lpar(cna_w, self.instance, self.lpar_w)
 
     def plug(self, vif, cnas):
         """Give the LPAR the VIF's adapter unless ``cnas`` already hold it.
@@ -232,6 +342,8 @@ class VifDriver(abc.ABC):
         try:
             self._create(vif)
         except Exception as exc:
+            # A switch deleted and made again has a new ID.
+            _host_network(self.adapter).forget_switches()
             self._remove_leftovers(vif)
             if isinstance(exc, exception.NovaException):
                 raise
@@ -309,9 +421,10 @@ class SeaVifDriver(VifDriver):
         sea_vlan(vif)
 
     def _create(self, vif):
-        pvm_cna.crt_cna(self.adapter, None, self.lpar_uuid, sea_vlan(vif),
-                        vswitch=pvm_net.VSW_DEFAULT_VSWITCH,
-                        mac_addr=pvm_mac(vif['address']))
+        vswitch_w = _vswitch(self.adapter, pvm_net.VSW_DEFAULT_VSWITCH)
+        self._create_client_adapter(pvm_net.CNA.bld(
+            self.adapter, sea_vlan(vif), vswitch_w.related_href,
+            mac_addr=pvm_mac(vif['address'])))
 
 
 class OvsVifDriver(VifDriver):
@@ -323,23 +436,24 @@ class OvsVifDriver(VifDriver):
     def _create(self, vif):
         # pypowervm's crt_p2p_cna does the same in twice the REST calls,
         # holding its VLAN lock throughout: concurrent spawns queued.
-        vswitch_w = _find_or_create_vswitch(
-            self.adapter, CONF.powervm.pvm_vswitch_for_novalink_io)
-        mgmt_w = pvm_partition.get_mgmt_partition(self.adapter)
-        # A VLAN is taken once its trunk exists: the lock (pypowervm's, so
-        # that its own VLAN choices wait too) covers the choice and the
-        # trunk, not the client adapter.
-        with lockutils.lock(pvm_cna.VLAN_LOCK):
-            vlan = _free_vlan(self.adapter, vswitch_w)
+        vswitch_w = _vswitch(self.adapter,
+                             CONF.powervm.pvm_vswitch_for_novalink_io,
+                             create=True)
+        host_net = _host_network(self.adapter)
+        mgmt_w = host_net.mgmt_partition(self.adapter)
+        vlan = host_net.vlans.reserve(self.adapter, vswitch_w)
+        try:
             trunk = pvm_net.CNA.bld(
                 self.adapter, vlan, vswitch_w.related_href, trunk_pri=1,
                 dev_name=trunk_device_name(vif), ovs_bridge=ovs_bridge(vif),
                 ovs_ext_ids=ovs_external_ids(vif, self.instance),
                 configured_mtu=_network_meta(vif, 'mtu')).create(
                     parent=mgmt_w)
-        pvm_net.CNA.bld(self.adapter, vlan, vswitch_w.related_href,
-                        mac_addr=pvm_mac(vif['address'])).create(
-            parent_type=pvm_lpar.LPAR, parent_uuid=self.lpar_uuid)
+        finally:
+            host_net.vlans.trunk_done(vlan)
+        self._create_client_adapter(pvm_net.CNA.bld(
+            self.adapter, vlan, vswitch_w.related_href,
+            mac_addr=pvm_mac(vif['address'])))
         self._plug_edge(vif, trunk.dev_name)
 
     def _plug_edge(self, vif, dev_name):
@@ -389,12 +503,13 @@ def _driver_class(vif):
                                   ', '.join(sorted(VIF_DRIVERS)))) from None
 
 
-def driver_for(adapter, instance, vif, platform=None):
+def driver_for(adapter, instance, vif, platform=None, lpar_w=None):
     """The VifDriver for ``vif``'s type.
 
     :raises VirtualInterfacePlugException: the type is not supported.
     """
-    return _driver_class(vif)(adapter, instance, platform=platform)
+    return _driver_class(vif)(adapter, instance, platform=platform,
+                              lpar_w=lpar_w)
 
 
 def check_supported(network_info):
@@ -408,6 +523,18 @@ def check_supported(network_info):
 
 
 # ------------------------------------------------------------ trunks
+def _create_on_lpar(cna_w, instance, lpar_w=None):
+    """Create the client adapter ``cna_w`` on ``instance``'s LPAR.
+
+    Given the LPAR's wrapper, pypowervm needs no read of the LPAR to pick
+    the adapter's slot.
+    """
+    if lpar_w is not None:
+        return cna_w.create(parent=lpar_w)
+    return cna_w.create(parent_type=pvm_lpar.LPAR,
+                        parent_uuid=vm.get_pvm_uuid(instance))
+
+
 def _delete_adapter(cna):
     try:
         cna.delete()
@@ -434,7 +561,7 @@ def remove_trunks_named(adapter, dev_name, platform):
     switch_id = _switch_id(adapter, CONF.powervm.pvm_vswitch_for_novalink_io)
     if switch_id is None:
         return
-    mgmt_w = pvm_partition.get_mgmt_partition(adapter)
+    mgmt_w = _host_network(adapter).mgmt_partition(adapter)
     for trunk in pvm_net.CNA.get(adapter, parent=mgmt_w):
         if trunk.is_trunk and trunk.dev_name == dev_name and \
                 trunk.vswitch_id == switch_id:
@@ -449,9 +576,14 @@ def _remove_trunk(adapter, trunk, platform):
 
 
 # ------------------------------------------------------- whole LPAR
-def plug(adapter, instance, vif, cnas, platform):
-    """Plug one VIF; returns whether an adapter was created."""
-    return driver_for(adapter, instance, vif, platform).plug(vif, cnas)
+def plug(adapter, instance, vif, cnas, platform, lpar_w=None):
+    """Plug one VIF; returns whether an adapter was created.
+
+    :param lpar_w: the LPAR's wrapper, if the caller has it (saves a read
+                   per adapter made).
+    """
+    return driver_for(adapter, instance, vif, platform,
+                      lpar_w=lpar_w).plug(vif, cnas)
 
 
 def unplug(adapter, instance, vif, cnas, platform):
@@ -483,18 +615,21 @@ def unplug_all(adapter, instance, platform):
         try:
             trunks = (pvm_cna.find_trunks(adapter, cna)
                       if cna.vswitch_id == ovs_switch_id else [])
-            _delete_adapter(cna)
+            # The trunks first: their client adapter is how a destroy tried
+            # again finds them, should a delete fail or lose its answer.
             for trunk in trunks:
                 _remove_trunk(adapter, trunk, platform)
+            _delete_adapter(cna)
         except pvm_exc.Error as exc:
             raise exception.VirtualInterfaceUnplugException(
                 reason='adapter %s: %s' % (nova_mac(cna.mac), exc)) from exc
 
 
 # ------------------------------------------------------- management
-def plug_mgmt_vif(adapter, instance, cnas):
+def plug_mgmt_vif(adapter, instance, cnas, lpar_w=None):
     """Give the LPAR its RMC management adapter unless it has one.
 
+    :param lpar_w: the LPAR's wrapper, if the caller has it.
     :returns: the management CNA's wrapper and whether it was created.
     :raises VirtualInterfacePlugException: NovaLink refused.
     """
@@ -503,10 +638,12 @@ def plug_mgmt_vif(adapter, instance, cnas):
         return existing, False
     LOG.info('Creating the RMC management adapter.', instance=instance)
     try:
-        cna = pvm_cna.crt_cna(adapter, None, vm.get_pvm_uuid(instance),
-                              MGMT_VLAN, vswitch=MGMT_VSWITCH,
-                              crt_vswitch=True)
+        vswitch_w = _vswitch(adapter, MGMT_VSWITCH, create=True)
+        cna = _create_on_lpar(
+            pvm_net.CNA.bld(adapter, MGMT_VLAN, vswitch_w.related_href),
+            instance, lpar_w)
     except pvm_exc.Error as exc:
+        _host_network(adapter).forget_switches()
         raise exception.VirtualInterfacePlugException(
             'Could not create the RMC management adapter: %s' % exc
         ) from exc

@@ -296,18 +296,21 @@ def _power_lock(instance):
     return lockutils.lock('power_%s' % instance.uuid)
 
 
-def power_on(adapter, instance):
+def power_on(adapter, instance, lpar_w=None):
     """Start ``instance``'s LPAR unless it is already on.
 
+    :param lpar_w: the LPAR's wrapper if the caller knows it is current
+                   (a deploy's new LPAR, never started): saves reading it.
     :raises nova.exception.InstancePowerOnFailure: NovaLink failed to.
     """
     with _power_lock(instance):
-        lpar_w = get_lpar(adapter, instance)
-        if lpar_w.state not in _STARTABLE:
-            LOG.debug('LPAR is %s; no power on needed.', lpar_w.state,
-                      instance=instance)
-            return
         try:
+            if lpar_w is None:
+                lpar_w = get_lpar(adapter, instance)
+            if lpar_w.state not in _STARTABLE:
+                LOG.debug('LPAR is %s; no power on needed.', lpar_w.state,
+                          instance=instance)
+                return
             pvm_power.power_on(lpar_w, None)
         except pvm_exc.Error as exc:
             raise exception.InstancePowerOnFailure(reason=exc) from exc
@@ -322,12 +325,12 @@ def power_off(adapter, instance, timeout=0):
     :raises nova.exception.InstancePowerOffFailure: NovaLink failed to.
     """
     with _power_lock(instance):
-        lpar_w = get_lpar(adapter, instance)
-        if lpar_w.state not in _STOPPABLE:
-            LOG.debug('LPAR is %s; no power off needed.', lpar_w.state,
-                      instance=instance)
-            return
         try:
+            lpar_w = get_lpar(adapter, instance)
+            if lpar_w.state not in _STOPPABLE:
+                LOG.debug('LPAR is %s; no power off needed.', lpar_w.state,
+                          instance=instance)
+                return
             if timeout:
                 pvm_power.power_off_progressive(lpar_w, timeout=timeout)
             else:
@@ -345,8 +348,8 @@ def reboot(adapter, instance, hard):
     :raises nova.exception.InstanceRebootFailure: NovaLink failed to.
     """
     with _power_lock(instance):
-        lpar_w = get_lpar(adapter, instance)
         try:
+            lpar_w = get_lpar(adapter, instance)
             if lpar_w.state in _STARTABLE:
                 pvm_power.power_on(lpar_w, None)
             elif hard:

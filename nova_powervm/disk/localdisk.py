@@ -6,12 +6,15 @@ is a copy of that volume, as large as the flavor's root disk.
 """
 
 import contextlib
+import math
 
 from nova import exception
 from oslo_concurrency import lockutils
 from oslo_log import log as logging
+from pypowervm import exceptions as pvm_exc
 from pypowervm.tasks import partition as pvm_partition
 from pypowervm.tasks import storage as pvm_tstg
+from pypowervm.utils import transaction as pvm_tx
 from pypowervm.wrappers import storage as pvm_stg
 from pypowervm.wrappers import virtual_io_server as pvm_vios
 
@@ -60,6 +63,10 @@ def _short_name(vdisk):
     return vdisk.name.rsplit('/', 1)[-1]
 
 
+class _SourceGone(Exception):
+    """The volume to copy is no longer in the volume group."""
+
+
 def _size_bytes(vdisk):
     return round(vdisk.capacity * driver.GIB)
 
@@ -77,6 +84,11 @@ class LocalStorage(driver.DiskAdapter):
                  '%(vios)s.', {'vg': vg_w.name, 'vios': vios_w.name})
         self.vios_uuid = vios_w.uuid
         self.vg_uuid = vg_w.uuid
+        # Image ID -> its cache volume, uploaded by this process or found
+        # while no upload of it ran (complete): copied without a lookup.
+        self._image_volumes = {}
+        # Boot disk copies of deploys running at once.
+        self._copies = driver.Batched(self._copy_batch)
 
     @property
     def vios_uuids(self):
@@ -111,24 +123,78 @@ class LocalStorage(driver.DiskAdapter):
         return driver.boot_disk_name(instance, MAX_NAME_LEN)
 
     def create_disk_from_image(self, context, instance, image_meta):
-        image_w = self._cached_image(context, image_meta)
-        image_bytes = _size_bytes(image_w)
+        image_w = self._image_volume(context, image_meta)
         name = self.disk_name(instance)
         LOG.info('Copying image volume %(image)s to boot disk %(disk)s.',
                  {'image': image_w.name, 'disk': name}, instance=instance)
-        return pvm_tstg.crt_copy_vdisk(
-            self.adapter, self.vios_uuid, self.vg_uuid, image_w.udid,
-            image_bytes, name,
-            d_size=driver.root_disk_bytes(instance, image_bytes))
+        size = driver.root_disk_bytes(instance, _size_bytes(image_w))
+        try:
+            return self._copy_vdisk(image_w, name, size)
+        except _SourceGone:
+            # Someone removed the image cache volume: upload it again.
+            self._image_volumes.pop(image_meta.id, None)
+            image_w = self._image_volume(context, image_meta)
+            return self._copy_vdisk(image_w, name, size)
 
-    def _cached_image(self, context, image_meta):
+    def _copy_vdisk(self, source_w, name, size_bytes):
+        """A new volume ``name`` holding ``source_w``'s data, of
+        ``size_bytes`` rounded up to whole GB (what NovaLink takes).
+
+        Made in the same read and update of the volume group as the
+        copies of deploys running at the same time.
+
+        :raises _SourceGone: the volume group no longer has ``source_w``.
+        """
+        return self._copies.do(
+            (source_w, name, math.ceil(size_bytes / driver.GIB)))
+
+    def _copy_batch(self, copies):
+        """Make the ``(source_w, name, size_gb)`` copies with one read and
+        one update of the volume group; each outcome is the new volume, or
+        the exception for its caller."""
+        outcomes = [None] * len(copies)
+
+        def add_copies(vg_w):
+            present = {vdisk.udid for vdisk in vg_w.virtual_disks}
+            added = False
+            for index, (source_w, name, size_gb) in enumerate(copies):
+                if source_w.udid not in present:
+                    outcomes[index] = _SourceGone()
+                    continue
+                outcomes[index] = None
+                vg_w.virtual_disks.append(pvm_stg.VDisk.bld(
+                    self.adapter, name, size_gb, base_image=source_w.udid))
+                added = True
+            return added
+
+        # The read under pypowervm's lock of the volume group: another
+        # batch of this process cannot change it in between.
+        update = pvm_tx.WrapperTask('copy_volumes', pvm_stg.VG.getter(
+            self.adapter, self.vg_uuid, parent_class=pvm_vios.VIOS,
+            parent_uuid=self.vios_uuid))
+        update.add_functor_subtask(add_copies)
+        vg_w, _provided = update.execute()
+        for index, (_source_w, name, _size_gb) in enumerate(copies):
+            if outcomes[index] is None:
+                made = self._find_vdisks(name, vg_w)
+                outcomes[index] = made[0] if made else pvm_exc.Error(
+                    'Volume group %s shows no volume %s after adding it.'
+                    % (vg_w.name, name))
+        return outcomes
+
+    def _image_volume(self, context, image_meta):
         """The image cache volume of the image, uploaded if need be."""
+        known = self._image_volumes.get(image_meta.id)
+        if known is not None:
+            return known
         name = image_cache_name(image_meta.id)
         # Deploys of one image wait for the first one's upload, then copy
-        # what it uploaded, rather than uploading the image again.
+        # what it uploaded, rather than uploading the image again (or
+        # copying a volume still being written).
         with lockutils.lock('powervm-image-%s' % image_meta.id):
             cached = self._find_vdisks(name)
             if cached:
+                self._image_volumes[image_meta.id] = cached[0]
                 return cached[0]
             size = driver.raw_image_size(image_meta)
             LOG.info('Uploading image %(image)s (%(size)d bytes) to '
@@ -148,6 +214,7 @@ class LocalStorage(driver.DiskAdapter):
                 LOG.warning('NovaLink kept the record %s of the upload of '
                             'image %s; it does no harm.', leftover.uuid,
                             image_meta.id)
+            self._image_volumes[image_meta.id] = vdisk_w
             return vdisk_w
 
     def delete_disk(self, instance):
@@ -180,4 +247,4 @@ class LocalStorage(driver.DiskAdapter):
             # Also after a copy whose answer was lost: it may exist.
             driver.undo_quietly(self._remove_vdisks, copy_name)
             raise
-        self._remove_vdisks(copy_name)
+        driver.undo_retrying_once(self._remove_vdisks, copy_name)

@@ -91,7 +91,7 @@ def _undone_on_exit(undo, *args):
     except Exception:
         driver.undo_quietly(undo, *args)
         raise
-    undo(*args)
+    driver.undo_retrying_once(undo, *args)
 
 
 def map_to_partition(adapter, vios_uuid, lpar_uuid, disk):

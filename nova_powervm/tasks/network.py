@@ -1,7 +1,10 @@
 """Tasks on the instance's network adapters and its config drive."""
 
+import contextlib
+
 from nova import exception
 from oslo_log import log as logging
+from pypowervm import exceptions as pvm_exc
 from taskflow import task
 
 from nova_powervm import conf
@@ -14,6 +17,18 @@ CONF = conf.CONF
 # What later tasks of a flow find the management adapter's wrapper under
 # (None without one).
 MGMT_CNA = 'mgmt_cna'
+# ... and the config drive's (vios_uuid, VOptMedia).
+CFG_DRIVE = 'cfg_drive'
+
+
+def _current_cnas(adapter, instance, lpar_wrap):
+    """The LPAR's client adapters; none when the flow made the LPAR (a
+    flow that did passes its wrapper, ``lpar_wrap``), so a deploy need
+    not read them."""
+    if lpar_wrap is not None:
+        return []
+    with _as_plug_failure(instance):
+        return pvm_vif.get_cnas(adapter, instance)
 
 
 def plug_events(network_info, missing):
@@ -27,11 +42,24 @@ def plug_events(network_info, missing):
             if vif['id'] in missing_ids and vif.get('active', True) is False]
 
 
+@contextlib.contextmanager
+def _as_plug_failure(instance):
+    """NovaLink errors of a plug step (reading the LPAR's adapters or the
+    switches, not only creating adapters) are plug failures to nova."""
+    try:
+        yield
+    except pvm_exc.Error as exc:
+        raise exception.VirtualInterfacePlugException(
+            'Could not plug the VIFs of instance %s: %s' % (instance.uuid,
+                                                            exc)) from exc
+
+
 class PlugVifs(task.Task):
     """Give the LPAR an adapter for each VIF it lacks and wait for neutron
     to report those ports up ([DEFAULT] vif_plugging_timeout, _is_fatal).
 
-    Revert unplugs the VIFs this task plugged, and only those.
+    Uses ``lpar_wrap`` when the flow made the LPAR.  Revert unplugs the
+    VIFs this task plugged, and only those.
     """
 
     def __init__(self, virtapi, adapter, instance, network_info, platform):
@@ -43,21 +71,21 @@ class PlugVifs(task.Task):
         self.platform = platform
         self.plugged = []
 
-    def execute(self):
-        cnas = pvm_vif.get_cnas(self.adapter, self.instance)
+    def execute(self, lpar_wrap=None):
+        cnas = _current_cnas(self.adapter, self.instance, lpar_wrap)
         missing = [vif for vif in self.network_info
                    if pvm_vif.find_cna(cnas, vif['address']) is None]
         events = (plug_events(self.network_info, missing)
                   if CONF.vif_plugging_timeout else [])
         if not events:
-            self._plug(cnas)
+            self._plug(cnas, lpar_wrap)
             return
         try:
             with self.virtapi.wait_for_instance_event(
                     self.instance, events,
                     timeout=CONF.vif_plugging_timeout,
                     error_callback=self._event_failed):
-                self._plug(cnas)
+                self._plug(cnas, lpar_wrap)
         except exception.InstanceEventTimeout:
             if CONF.vif_plugging_is_fatal:
                 raise exception.VirtualInterfaceCreateException() from None
@@ -66,12 +94,12 @@ class PlugVifs(task.Task):
                         'False).', [tag for _name, tag in events],
                         CONF.vif_plugging_timeout, instance=self.instance)
 
-    def _plug(self, cnas):
+    def _plug(self, cnas, lpar_w):
         # VIFs already there are plugged too: what lives outside NovaLink
         # (an Open vSwitch port) may need making again.
         for vif in self.network_info:
             if pvm_vif.plug(self.adapter, self.instance, vif, cnas,
-                            self.platform):
+                            self.platform, lpar_w=lpar_w):
                 self.plugged.append(vif)
 
     def _event_failed(self, event_name, instance):
@@ -123,10 +151,11 @@ class PlugMgmtVif(task.Task):
         self.instance = instance
         self.created = None
 
-    def execute(self):
-        cnas = pvm_vif.get_cnas(self.adapter, self.instance)
-        cna, created = pvm_vif.plug_mgmt_vif(self.adapter, self.instance,
-                                             cnas)
+    def execute(self, lpar_wrap=None):
+        cnas = _current_cnas(self.adapter, self.instance, lpar_wrap)
+        with _as_plug_failure(self.instance):
+            cna, created = pvm_vif.plug_mgmt_vif(
+                self.adapter, self.instance, cnas, lpar_w=lpar_wrap)
         if created:
             self.created = cna
         return cna
@@ -142,26 +171,32 @@ class PlugMgmtVif(task.Task):
 
 
 class CreateAndConnectCfgDrive(task.Task):
-    """Build the config drive, upload it and map it to the LPAR.
+    """Build the config drive, upload it and map it to the LPAR (provides
+    ``cfg_drive``).
 
     Uses ``mgmt_cna`` when a management adapter was plugged (its
-    link-local address goes into the drive).  Revert removes the mapping
-    and the media, whichever of them exists.
+    link-local address goes into the drive).  With ``connect`` False
+    (step ``create_cfg_drive``) the mapping is left to a later step,
+    which makes it together with the boot disk's.  Revert removes the
+    mapping and the media, whichever of them exists.
     """
 
     def __init__(self, adapter, instance, injected_files, network_info,
-                 admin_password):
-        super().__init__(name='create_and_connect_cfg_drive')
+                 admin_password, connect=True):
+        super().__init__(name='create_and_connect_cfg_drive' if connect
+                         else 'create_cfg_drive', provides=CFG_DRIVE)
         self.adapter = adapter
         self.instance = instance
         self.injected_files = injected_files
         self.network_info = network_info
         self.admin_password = admin_password
+        self.connect = connect
 
     def execute(self, mgmt_cna=None):
-        media.create_config_drive(
+        return media.create_config_drive(
             self.adapter, self.instance, self.injected_files,
-            self.network_info, self.admin_password, mgmt_cna=mgmt_cna)
+            self.network_info, self.admin_password, mgmt_cna=mgmt_cna,
+            connect=self.connect)
 
     def revert(self, result, flow_failures, **kwargs):
         LOG.warning('Removing the config drive of the failed deploy.',

@@ -40,9 +40,12 @@ class CreateDiskForImage(task.Task):
 
 
 class AttachDisk(task.Task):
-    """Map the boot disk to the LPAR (requires ``boot_disk``).
+    """Map the boot disk to the LPAR (requires ``boot_disk``), and the
+    config drive's media (``cfg_drive``) when an earlier step made it
+    without mapping it: one update of each VIOS for both.
 
-    Revert removes the mappings, and with them their adapters.
+    Revert removes the boot disk's mappings, and with them their
+    adapters; the config drive's step removes its own.
     """
 
     def __init__(self, disk_driver, instance):
@@ -50,8 +53,12 @@ class AttachDisk(task.Task):
         self.disk_driver = disk_driver
         self.instance = instance
 
-    def execute(self, boot_disk):
-        self.disk_driver.connect_disk(self.instance, boot_disk)
+    def execute(self, boot_disk, cfg_drive=None):
+        if cfg_drive is None:
+            self.disk_driver.connect_disk(self.instance, boot_disk)
+        else:
+            self.disk_driver.connect_disk(self.instance, boot_disk,
+                                          media=cfg_drive)
 
     def revert(self, result, flow_failures, **kwargs):
         LOG.warning('Unmapping the boot disk of the failed deploy.',

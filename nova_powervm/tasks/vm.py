@@ -47,15 +47,16 @@ class CreateLPAR(task.Task):
 
 
 class PowerOn(task.Task):
-    """Start the LPAR.  Revert stops it at once (hard)."""
+    """Start the LPAR (from ``lpar_wrap`` when the flow made it, without
+    reading it again).  Revert stops it at once (hard)."""
 
     def __init__(self, adapter, instance):
         super().__init__(name='power_on')
         self.adapter = adapter
         self.instance = instance
 
-    def execute(self):
-        vm.power_on(self.adapter, self.instance)
+    def execute(self, lpar_wrap=None):
+        vm.power_on(self.adapter, self.instance, lpar_w=lpar_wrap)
 
     def revert(self, result, flow_failures, **kwargs):
         # The deploy failed: nothing on the LPAR deserves a clean shutdown,

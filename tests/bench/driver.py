@@ -36,17 +36,20 @@ from tests import bench
 #                  VIF's point-to-point link), create 4 adapters: the
 #                  trunk on the NovaLink partition, the OVS, SEA and RMC
 #                  client adapters                                       5
-#   boot disk      read the volume group (find the image's volume, its
-#                  etag), copy it (one update); read the VIOS, map the
-#                  copy (one update)                                     4
+#   boot disk      read the volume group (its etag), add the copy of the
+#                  image's volume (one update)                           2
 #   config drive   create the upload's File, send its bytes, delete the
-#                  File; read the VIOS, map the media                    5
+#                  File                                                  3
+#   mappings       read the VIOS (its mappings and etag), map the boot
+#                  disk and the config drive's media (one update)        2
 #   power on       read the PowerOn job's template, submit the job,
 #                  poll it at least once, delete it                      4
-# What the host keeps for its lifetime (the NovaLink partition's UUID,
-# the virtual switches' IDs, the media repository) is read once, at
-# init_host, not per spawn.
-SPAWN_MINIMUM = 20
+# What the host keeps for its lifetime (the NovaLink partition, the
+# virtual switches, the media repository) and what the spawn made itself
+# (the new LPAR's wrapper, its adapters: none before the VIFs) is not
+# read again per spawn, nor is an image volume this process already
+# found or uploaded.
+SPAWN_MINIMUM = 18
 SPAWN_CALLS_FACTOR = 1.3
 CONCURRENT_SPAWNS = 10
 CONCURRENCY_RATIO = 1.5

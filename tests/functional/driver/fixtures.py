@@ -340,3 +340,16 @@ class DriverTestCase(test.TestCase):
             adapter for vios in self.sim.model.vioses(self.system)
             for adapter in vios.adapters
             if adapter.kind == 'VirtualSCSIServerAdapter'])
+
+    def assert_nothing_left(self, instance):
+        """Nothing of ``instance`` is left anywhere in the simulator: no
+        LPAR, client or trunk adapter, Open vSwitch port, config drive,
+        boot disk, mapping or vSCSI adapter (the image cache may stay)."""
+        self.assert_network_and_media_gone(instance)
+        self.assert_storage_gone()
+        # Adapters are children of their partition; one outliving it would
+        # only show in the registry.
+        self.assertEqual([], [
+            cna.mac for cna in self.sim.model.registry.of_kind(
+                'ClientNetworkAdapter')
+            if not (cna.owner.is_mgmt or cna.owner.is_vios)])

@@ -22,7 +22,8 @@ class ConfigDriveTestCase(fixtures.DriverTestCase):
 
     def read_drive(self, medium):
         """The medium's ISO image: {Rock Ridge path: bytes}."""
-        with open(self.sim.model.content.path(medium.udid), 'rb') as blob:
+        with open(self.sim.model.content.path(medium.content_key),
+                  'rb') as blob:
             image = io.BytesIO(blob.read())
         iso = pycdlib.PyCdlib()
         iso.open_fp(image)

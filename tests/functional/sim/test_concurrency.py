@@ -7,7 +7,9 @@ really overlap on the server's request threads.
 
 import threading
 
+from pypowervm import const as pvm_const
 from pypowervm.tasks import cna as pvm_cna
+from pypowervm.tasks import scsi_mapper as pvm_smap
 from pypowervm.utils import lpar_builder
 from pypowervm.utils import retry
 from pypowervm.wrappers import logical_partition as pvm_lpar
@@ -129,6 +131,36 @@ class TestConcurrentWriters(ConcurrencyTestBase):
         # What the clients see agrees with the model.
         served = {w.name for w in pvm_lpar.LPAR.get(self.adapters[0])}
         self.assertTrue(set(names).issubset(served))
+
+    def test_twenty_mappings_on_one_vios_all_land(self):
+        # Every writer updates the same VIOS document: each 412 makes a
+        # writer re-read it and add its mapping again.
+        lpar_w = build_lpar(self.adapters[0], self.host, 'mapped').create(
+            parent=self.host)
+        names = ['map%02d' % i for i in range(WRITERS)]
+        for name in names:
+            self.model.add_vdisk(self.datavg, name, 1)
+
+        @etag_retried
+        def add_mapping(vios_w, i):
+            [vdisk] = [vdisk for vdisk in pvm_stg.VG.get(
+                vios_w.adapter, uuid=self.datavg.uuid,
+                parent_type=pvm_vios.VIOS,
+                parent_uuid=self.vios.uuid).virtual_disks
+                if vdisk.name == names[i]]
+            vios_w.scsi_mappings.append(pvm_smap.build_vscsi_mapping(
+                None, vios_w, lpar_w.uuid, vdisk))
+            return vios_w.update()
+
+        Writers(self, WRITERS).run(lambda i: add_mapping(
+            pvm_vios.VIOS.get(self.adapters[i], uuid=self.vios.uuid,
+                              xag=[pvm_const.XAG.VIO_SMAP]), i))
+        lpar_id = self.model.get(lpar_w.uuid).partition_id
+        mapped = [mapping.storage.name
+                  for mapping in self.vios.scsi_mappings
+                  if mapping.has_storage
+                  and mapping.server.remote_lpar_id == lpar_id]
+        self.assertEqual(names, sorted(mapped))
 
     def test_adapters_on_one_partition_get_distinct_slots(self):
         lpar_w = build_lpar(self.adapters[0], self.host, 'crowded').create(

@@ -30,8 +30,18 @@ class TestNetworkFlows(testtools.TestCase):
         # describes; everything before the power on.
         self.assertEqual(['create_lpar', 'plug_vifs', 'plug_mgmt_vif'],
                          names[:3])
+        # The drive's media is mapped with the boot disk: one update of
+        # the VIOS for both.
+        self.assertEqual(['create_cfg_drive', 'attach_disk', 'power_on'],
+                         names[-3:])
+
+    def test_spawn_without_boot_disk_maps_the_drive_itself(self):
+        flow = flows.spawn(
+            mock.sentinel.adapter, mock.sentinel.host, self.instance,
+            mock.sentinel.image, network=self.network,
+            config_drive=flows.ConfigDrive([], [], None))
         self.assertEqual(['create_and_connect_cfg_drive', 'power_on'],
-                         names[-2:])
+                         _names(flow)[-2:])
 
     def test_spawn_without_vifs_or_management_adapter(self):
         network = flows.Network(None, [], None, mgmt_vif=False)

@@ -53,6 +53,23 @@ class TestSpawnWithBootDisk(StorageFlowTestCase):
         self.disk.connect_disk.assert_called_once_with(
             self.instance, mock.sentinel.disk)
 
+    def test_config_drive_media_mapped_with_the_disk(self):
+        media = self.useFixture(fixtures.MockPatch(
+            'nova_powervm.tasks.network.media', autospec=True)).mock
+        media.create_config_drive.return_value = mock.sentinel.cfg_media
+        flows.run(flows.spawn(
+            mock.sentinel.adapter, mock.sentinel.host, self.instance,
+            mock.sentinel.image,
+            config_drive=flows.ConfigDrive([], [], None),
+            boot_disk=flows.BootDisk(self.disk, mock.sentinel.context)),
+            self.instance)
+        # Made but not mapped by its own step: attach_disk maps both in
+        # one update of the VIOS.
+        self.assertFalse(
+            media.create_config_drive.call_args.kwargs['connect'])
+        self.disk.connect_disk.assert_called_once_with(
+            self.instance, mock.sentinel.disk, media=mock.sentinel.cfg_media)
+
     def test_failed_power_on_undoes_the_disk_too(self):
         self.vm.power_on.side_effect = exception.InstancePowerOnFailure(
             reason='no')
