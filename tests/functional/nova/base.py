@@ -6,25 +6,35 @@ of the NovaLinkFixture), as each real POWER server runs its own
 nova-compute on its own NovaLink.  Tests drive nova through its REST API
 and check the outcome in the simulator's model.
 
-What the base inherits serves the features still to come: ``self.neutron``
-(nova's NeutronFixture) makes the ports that ``boot_server(networks=...)``
-takes, ``self.glance`` receives snapshots, ``boot_server(config_drive=True)``
-asks for a config drive, and the test image holds IMAGE_DATA for a boot
-disk to be checked against.
+The computes run the driver's ``simulator`` management platform: the
+NovaLink partition's local side (snapshot disks read as block devices, the
+Open vSwitch of OVS VIFs) is the simulator's.  ``create_port`` adds ports
+of a VIF type to nova's NeutronFixture for ``boot_server(networks=...)``;
+``self.glance`` (nova's GlanceFixture) keeps what a snapshot uploads in
+``snapshot_uploads``; the test image holds IMAGE_DATA for a boot disk to be
+checked against.
 """
 
+import copy
 import functools
 import importlib.metadata
 import io
 import time
 from unittest import mock
 
+import fixtures
+from nova.network import model as network_model
 from nova.tests.functional import integrated_helpers
 from oslo_utils.fixture import uuidsentinel
+from oslo_utils import uuidutils
+from pypowervm.tasks import vopt as pvm_vopt
 from pypowervm.utils import uuid as pvm_uuid
 
+from nova_powervm import vif as pvm_vif
 from powervm_sim import fixture as sim_fixture
 from powervm_sim.model import partition as sim_partition
+from powervm_sim import platform as sim_platform
+from tests.functional.driver import glance_fake
 
 COMPUTE_DRIVER = 'powervm_ext.driver.PowerVMDriver'
 
@@ -42,6 +52,12 @@ SIM_EVENT_WAIT = 0.2
 BOOT_POLLS = 60
 # What the test image holds: small, and recognisable on a disk.
 IMAGE_DATA = b'nova-powervm functional test image\n' * 1024
+# How often to look at a server or the simulator while waiting for a change
+# (nova's own helpers look every 0.5 s).
+POLL_INTERVAL = 0.1
+# The virtual switches of the driver's VIFs.
+OVS_VSWITCH = 'NovaLinkVEABridge'
+MGMT_VSWITCH = pvm_vif.MGMT_VSWITCH
 
 
 @functools.cache
@@ -97,8 +113,18 @@ class PowerVMTestCase(integrated_helpers.ProviderUsageBaseTestCase):
         # drivers log off NovaLink when their services stop.
         self.sim = self.useFixture(sim_fixture.NovaLinkFixture(
             systems=self.SYSTEMS, event_wait=SIM_EVENT_WAIT))
+        # The NovaLink partitions' local side, for the 'simulator'
+        # management platform of the computes.
+        self.useFixture(sim_platform.PlatformFixture(self.sim))
+        # pypowervm remembers the media repository of the last simulator
+        # it talked to, in module globals.
+        for name in ('_cur_vios_uuid', '_cur_vg_uuid'):
+            self.useFixture(fixtures.MonkeyPatch(
+                '%s.%s' % (pvm_vopt.__name__, name), None))
         self.host_systems = {}
         self._stream_image_downloads()
+        self.snapshot_uploads = {}
+        self._keep_snapshot_uploads()
         self.image_id = self.create_image()
 
     def _stream_image_downloads(self):
@@ -122,6 +148,36 @@ class PowerVMTestCase(integrated_helpers.ProviderUsageBaseTestCase):
         # The fixture lives as long as this test does.
         self.glance.download = download
 
+    def _keep_snapshot_uploads(self):
+        """Make nova's GlanceFixture take the data of an image update.
+
+        It keeps only the metadata; a snapshot's data goes into
+        ``snapshot_uploads`` (image ID -> glance_fake.Upload, which holds
+        no runs of zeros: a 1 GB boot disk costs its few MB of image).
+        An exception in ``snapshot_upload_failure`` is raised once the
+        first chunk has arrived, as when Glance goes away mid-upload.
+        """
+        fixture_update = self.glance.update
+        self.snapshot_upload_failure = None
+
+        def update(context, image_id, metadata, data=None,
+                   purge_props=False):
+            if data is not None:
+                upload = glance_fake.Upload()
+                chunks = iter(lambda: data.read(glance_fake.CHUNK), b'') \
+                    if hasattr(data, 'read') else iter(data)
+                for chunk in chunks:
+                    upload.add(chunk)
+                    if self.snapshot_upload_failure is not None:
+                        raise self.snapshot_upload_failure
+                self.snapshot_uploads[image_id] = upload
+                metadata = dict(metadata, size=upload.size,
+                                status='active')
+            return fixture_update(context, image_id, metadata,
+                                  purge_props=purge_props)
+
+        self.glance.update = update
+
     # ----------------------------------------------------------- services
     def start_powervm_compute(self, hostname, index=0):
         """Start nova-compute ``hostname`` on simulated system ``index``.
@@ -132,7 +188,7 @@ class PowerVMTestCase(integrated_helpers.ProviderUsageBaseTestCase):
         endpoint = self.sim.endpoints[index]
         self.flags(
             group='powervm', host=endpoint.host, port=endpoint.port,
-            protocol=endpoint.protocol,
+            protocol=endpoint.protocol, mgmt_platform='simulator',
             lifecycle_event_delay=LIFECYCLE_EVENT_DELAY,
             connection_retries=3, connection_retry_interval=0.01,
             vios_active_wait_timeout=5)
@@ -178,11 +234,78 @@ class PowerVMTestCase(integrated_helpers.ProviderUsageBaseTestCase):
         :param fields: further fields of the create request: host,
                        availability_zone, config_drive, ...
         """
+        server = self.request_server(flavor_id, networks=networks, **fields)
+        return self._wait_for_build(server, expected_state)
+
+    def request_server(self, flavor_id, networks='none', **fields):
+        """Ask for a server from the PowerVM image; do not wait.
+
+        :returns: the API's answer (with min_count > 1, the first
+                  server's, or the reservation ID if asked for).
+        """
         body = self._build_server(image_uuid=self.image_id,
                                   flavor_id=flavor_id, networks=networks)
         body.update(fields)
-        server = self.api.post_server({'server': body})
-        return self._wait_for_build(server, expected_state)
+        return self.api.post_server({'server': body})
+
+    def wait_for(self, condition, what, polls=BOOT_POLLS * 5):
+        """Poll ``condition`` until it returns something true; return it.
+        """
+        for _attempt in range(polls):
+            result = condition()
+            if result:
+                return result
+            time.sleep(POLL_INTERVAL)
+        raise self.failureException('Gave up waiting for %s.' % what)
+
+    def create_vlan_network(self, segmentation_id):
+        """A VLAN provider network in the NeutronFixture; returns it.
+
+        Its subnet is the fixture's: nova's network info needs one, and
+        the fixture does not tell subnets of different networks apart.
+        """
+        network = dict(
+            copy.deepcopy(self.neutron.network_1),
+            id=uuidutils.generate_uuid(),
+            name='vlan-%d' % segmentation_id,
+            subnets=[self.neutron.subnet_1['id']])
+        network.update({'provider:network_type': 'vlan',
+                        'provider:physical_network': 'default',
+                        'provider:segmentation_id': segmentation_id})
+        self.neutron._networks[network['id']] = network
+        return network
+
+    def create_port(self, network, vif_type, mac, vif_details=None,
+                    status='ACTIVE'):
+        """A port on ``network`` that neutron binds as ``vif_type``.
+
+        :param vif_details: the binding's details (networking-powervm
+                            puts a pvm_sea port's VLAN there).
+        :param status: 'DOWN' for a port whose agent has not reported it
+                       up yet (nova then waits for network-vif-plugged).
+        :returns: the port.
+        """
+        port = dict(
+            copy.deepcopy(self.neutron.port_1),
+            id=uuidutils.generate_uuid(), network_id=network['id'],
+            mac_address=mac, status=status, device_id='')
+        port.update({'binding:vif_type': vif_type,
+                     'binding:vif_details': dict(vif_details or {})})
+        self.neutron._ports[port['id']] = port
+        return port
+
+    def create_sea_port(self, network, mac, **kwargs):
+        """A ``pvm_sea`` port on the VLAN of ``network``, as
+        networking-powervm's mechanism driver binds it."""
+        vlan = network['provider:segmentation_id']
+        return self.create_port(
+            network, pvm_vif.VIF_TYPE_SEA, mac,
+            vif_details={network_model.VIF_DETAILS_VLAN: vlan}, **kwargs)
+
+    def create_ovs_port(self, mac, **kwargs):
+        """An ``ovs`` port on the fixture's own (VXLAN) network."""
+        return self.create_port(self.neutron.network_1,
+                                pvm_vif.VIF_TYPE_OVS, mac, **kwargs)
 
     def _wait_for_build(self, server, expected_state):
         """Poll until the build ends; fail at once if it ends otherwise.
@@ -233,6 +356,55 @@ class PowerVMTestCase(integrated_helpers.ProviderUsageBaseTestCase):
         """The LPARs of ``system`` other than the NovaLink partition."""
         return [lpar for lpar in self.sim.model.lpars(system)
                 if not lpar.is_mgmt]
+
+    def client_cnas(self, server):
+        """The CNAs of ``server``'s LPAR but its RMC management adapter
+        (none once the LPAR is gone)."""
+        lpar = self.lpar_of(server)
+        if lpar is None:
+            return []
+        return [cna for cna in self.sim.model.cnas(lpar)
+                if cna.vswitch.name != MGMT_VSWITCH]
+
+    def mgmt_partition(self, system):
+        return next(lpar for lpar in self.sim.model.lpars(system)
+                    if lpar.is_mgmt)
+
+    def ovs_trunks(self, system):
+        """Trunk adapters of OVS VIFs on ``system``'s NovaLink partition.
+        """
+        return [cna for cna in self.sim.model.cnas(self.mgmt_partition(system))
+                if cna.is_trunk and cna.vswitch.name == OVS_VSWITCH]
+
+    def ovs_ports(self, hostname):
+        """{(bridge, port): external IDs} of the Open vSwitch on the
+        NovaLink partition of compute host ``hostname``."""
+        driver = self.computes[hostname].manager.driver
+        return sim_platform.partition_of(driver.adapter).ovs_ports()
+
+    def config_media(self, system):
+        """The config drive media in ``system``'s media repositories."""
+        return [medium for vios in self.sim.model.vioses(system)
+                for vg in vios.volume_groups
+                for repo in vg.media_repositories
+                for medium in repo.media if medium.name.startswith('cfg_')]
+
+    def vopt_mappings(self, system):
+        """Virtual optical mappings of ``system``'s VIOSes."""
+        return [mapping for vios in self.sim.model.vioses(system)
+                for mapping in vios.scsi_mappings if mapping.is_vopt]
+
+    def disk_mappings(self, system):
+        """vSCSI mappings of disks (not media), to any partition."""
+        return [mapping for vios in self.sim.model.vioses(system)
+                for mapping in vios.scsi_mappings
+                if mapping.has_storage and not mapping.is_vopt]
+
+    def boot_vdisks(self, system):
+        """Boot disks and their snapshot copies (not the image cache)."""
+        return [vdisk for vios in self.sim.model.vioses(system)
+                for vg in vios.volume_groups for vdisk in vg.vdisks
+                if vdisk.name.startswith(('b_', 's_'))]
 
     def record_states(self, server):
         """A StateRecorder of ``server``'s LPAR for the rest of the test."""

@@ -9,13 +9,14 @@ that reproduces a failure (``@reproduce_failure``).
 import os
 
 from hypothesis import HealthCheck
+from hypothesis import Phase
 from hypothesis import settings
 
 PROFILE_VARIABLE = 'HYPOTHESIS_PROFILE'
 DEFAULT_PROFILE = 'ci'
 
-# Each example starts a simulator and a driver: Hypothesis must not judge
-# that slow, nor a step that waits for a job.
+# Examples talk to a simulator over HTTP and steps wait for jobs:
+# Hypothesis must not judge that slow.
 _COMMON = {
     'deadline': None,
     'print_blob': True,
@@ -39,6 +40,25 @@ settings.register_profile(
     stateful_step_count=25,
     **_COMMON)
 
+# The nova machine's steps go through nova's whole stack, seconds each:
+# fewer and shorter examples.  Its CI profile does not shrink (each shrink
+# attempt replays an example through nova): a failing example is reported
+# with all its steps.
+settings.register_profile(
+    'nova-ci',
+    max_examples=6,
+    stateful_step_count=10,
+    derandomize=True,
+    database=None,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    **_COMMON)
+
+settings.register_profile(
+    'nova-deep',
+    max_examples=300,
+    stateful_step_count=20,
+    **_COMMON)
+
 
 def selected():
     """The settings of the profile HYPOTHESIS_PROFILE names (ci if unset).
@@ -48,3 +68,10 @@ def selected():
     """
     return settings.get_profile(
         os.environ.get(PROFILE_VARIABLE) or DEFAULT_PROFILE)
+
+
+def selected_nova():
+    """The nova machine's settings of the profile HYPOTHESIS_PROFILE names
+    (``nova-ci`` or ``nova-deep``)."""
+    return settings.get_profile(
+        'nova-%s' % (os.environ.get(PROFILE_VARIABLE) or DEFAULT_PROFILE))
