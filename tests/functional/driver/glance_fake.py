@@ -14,21 +14,13 @@ import fixtures
 from nova import exception
 from oslo_utils import uuidutils
 
-CHUNK = 1024 * 1024
+from nova_powervm import demo
+
+CHUNK = demo.CHUNK
 
 
-class Upload:
+class Upload(demo.ReceivedImage):
     """The bytes an image received, without its runs of zeros."""
-
-    def __init__(self):
-        self.size = 0
-        # offset -> a chunk that is not all zeros
-        self.chunks = {}
-
-    def add(self, chunk):
-        if chunk.count(0) != len(chunk):
-            self.chunks[self.size] = bytes(chunk)
-        self.size += len(chunk)
 
     def read(self, offset, size):
         """``size`` bytes from ``offset``, as the image received them."""
