@@ -250,9 +250,8 @@ class TestVirtualDisks(StorageTestBase):
             'big_img', size)
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
-        # Client and server share this process; werkzeug alone drains each
-        # request's socket through a 10 MB buffer.  A buffered upload would
-        # need at least its 50 MB.
+        # Client and server share this process and stream in chunks; a
+        # buffered upload would need at least its 50 MB.
         self.assertLess(peak, 16 * MB)
         self.assertEqual(stream.sha.hexdigest(),
                          self.content_sha(vdisk.udid, size))
