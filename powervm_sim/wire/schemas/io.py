@@ -39,6 +39,56 @@ IO_ADAPTER_BODY = '''
   DynamicPartitionAssignmentCapable : true ROR
 '''
 
+# The parts of a physical slot (model.system.SlotView) that the
+# ManagedSystem's IOSlot and a partition's AssociatedIOSlot share, at
+# indentation 2: what holds the slot, then the card's PCI identity and the
+# IBM i view of it, then its SR-IOV capability.
+SLOT_OWNER = '''
+  BusGroupingRequired : false CUD
+  Description ~ card.description CUD
+  FeatureCodes ~ card.feature_codes ROO
+  IOUnitPhysicalLocation ~ card.io_unit ROR
+  PartitionID ~ owner.partition_id ROO
+  PartitionName ~ owner.name ROO
+  PartitionType ~ owner.partition_type ROO
+'''
+SLOT_CARD = '''
+  PCAdapterID ~ card.pci_device_id ROO
+  PCIClass ~ card.pci_class ROO
+  PCIDeviceID ~ card.pci_device_id ROO
+  PCISubsystemDeviceID ~ card.pci_subsys_device_id ROO
+  PCIManufacturerID ~ card.pci_manufacturer_id ROO
+  PCIRevisionID ~ card.pci_revision_id ROO
+  PCIVendorID ~ card.pci_vendor_id ROO
+  PCISubsystemVendorID ~ card.pci_subsys_vendor_id ROO
+  RelatedIBMiIOSlot CUD
+    AlternateLoadSourceAttached : false ROR
+    ConsoleCapable : false ROR
+    DirectOperationsConsoleCapable : false ROR
+    IOP : false ROR
+    IOPInfoStale : false ROR
+    IOPoolID : 65535 ROR
+    LANConsoleCapable : false ROR
+    LoadSourceAttached : false ROR
+    LoadSourceCapable : false ROR
+    OperationsConsoleAttached : false ROR
+    OperationsConsoleCapable : false ROR
+'''
+SLOT_SRIOV = '''
+  SlotDynamicReconfigurationConnectorName ~ card.drc_name CUD
+  SlotPhysicalLocationCode ~ card.physical_location ROR
+  SRIOVCapableDevice ~ sriov_capable ROO
+  SRIOVCapableSlot : true ROO
+  SRIOVLogicalPortsLimit ~ logical_port_limit ROO
+'''
+
+
+def _lines(body, spaces):
+    """``body`` indented ``spaces`` further, without its surrounding
+    newlines, to splice between two outline lines."""
+    return _deeper(body, spaces).strip('\n')
+
+
 # Inside PartitionIOConfiguration, at its indentation: the partition's
 # physical slots (model.system.SlotView of each card it holds).  A client
 # assigns a slot by its DRC index; pypowervm's IOSlot.bld sends nothing
@@ -47,33 +97,7 @@ PROFILE_IO_SLOTS = '''
     ProfileIOSlots * profile_io_slots CUD
       ProfileIOSlot
         AssociatedIOSlot CUD
-          BusGroupingRequired : false CUD
-          Description ~ card.description CUD
-          FeatureCodes ~ card.feature_codes ROO
-          IOUnitPhysicalLocation ~ card.io_unit ROR
-          PartitionID ~ owner.partition_id ROO
-          PartitionName ~ owner.name ROO
-          PartitionType ~ owner.partition_type ROO
-          PCAdapterID ~ card.pci_device_id ROO
-          PCIClass ~ card.pci_class ROO
-          PCIDeviceID ~ card.pci_device_id ROO
-          PCISubsystemDeviceID ~ card.pci_subsys_device_id ROO
-          PCIManufacturerID ~ card.pci_manufacturer_id ROO
-          PCIRevisionID ~ card.pci_revision_id ROO
-          PCIVendorID ~ card.pci_vendor_id ROO
-          PCISubsystemVendorID ~ card.pci_subsys_vendor_id ROO
-          RelatedIBMiIOSlot CUD
-            AlternateLoadSourceAttached : false ROR
-            ConsoleCapable : false ROR
-            DirectOperationsConsoleCapable : false ROR
-            IOP : false ROR
-            IOPInfoStale : false ROR
-            IOPoolID : 65535 ROR
-            LANConsoleCapable : false ROR
-            LoadSourceAttached : false ROR
-            LoadSourceCapable : false ROR
-            OperationsConsoleAttached : false ROR
-            OperationsConsoleCapable : false ROR
+''' + _lines(SLOT_OWNER, 8) + '\n' + _lines(SLOT_CARD, 8) + '''
           RelatedIOAdapter CUD
             IOAdapter ? is_generic_card''' + _deeper(
     IO_ADAPTER_BODY, 12).rstrip('\n') + '''
@@ -86,10 +110,6 @@ PROFILE_IO_SLOTS = '''
               PhysicalFibreChannelPorts * card.ports CUD
                 PhysicalFibreChannelPort''' + _deeper(FC_PORT_BODY, 12).rstrip('\n') + '''
           SlotDynamicReconfigurationConnectorIndex = drc_index:int ROR
-          SlotDynamicReconfigurationConnectorName ~ card.drc_name CUD
-          SlotPhysicalLocationCode ~ card.physical_location ROR
-          SRIOVCapableDevice ~ sriov_capable ROO
-          SRIOVCapableSlot : true ROO
-          SRIOVLogicalPortsLimit ~ logical_port_limit ROO
+''' + _lines(SLOT_SRIOV, 8) + '''
         IsRequired = required:bool CUD
 '''

@@ -48,42 +48,11 @@ IORDevice
 # A physical slot and its card (model.system.SlotView); listed on its own
 # and under its I/O bus.
 _IO_SLOT = '''
-IOSlot
-  BusGroupingRequired : false CUD
-  Description ~ card.description CUD
-  FeatureCodes ~ card.feature_codes ROO
-  IOUnitPhysicalLocation ~ card.io_unit ROR
-  PartitionID ~ owner.partition_id ROO
-  PartitionName ~ owner.name ROO
-  PartitionType ~ owner.partition_type ROO
-  PartitionUUID ~ owner.partition_uuid ROO
-  PCAdapterID ~ card.pci_device_id ROO
-  PCIClass ~ card.pci_class ROO
-  PCIDeviceID ~ card.pci_device_id ROO
-  PCISubsystemDeviceID ~ card.pci_subsys_device_id ROO
-  PCIManufacturerID ~ card.pci_manufacturer_id ROO
-  PCIRevisionID ~ card.pci_revision_id ROO
-  PCIVendorID ~ card.pci_vendor_id ROO
-  PCISubsystemVendorID ~ card.pci_subsys_vendor_id ROO
-  RelatedIBMiIOSlot CUD
-    AlternateLoadSourceAttached : false ROR
-    ConsoleCapable : false ROR
-    DirectOperationsConsoleCapable : false ROR
-    IOP : false ROR
-    IOPInfoStale : false ROR
-    IOPoolID : 65535 ROR
-    LANConsoleCapable : false ROR
-    LoadSourceAttached : false ROR
-    LoadSourceCapable : false ROR
-    OperationsConsoleAttached : false ROR
-    OperationsConsoleCapable : false ROR
+IOSlot''' + io.SLOT_OWNER.rstrip('\n') + '''
+  PartitionUUID ~ owner.partition_uuid ROO''' + io.SLOT_CARD.rstrip('\n') + '''
   RelatedIOAdapter CUD''' + textwrap.indent(_IO_ADAPTER, '    ') + '''
-  SlotDynamicReconfigurationConnectorIndex ~ card.drc_index ROR
-  SlotDynamicReconfigurationConnectorName ~ card.drc_name CUD
-  SlotPhysicalLocationCode ~ card.physical_location ROR
-  SRIOVCapableDevice ~ sriov_capable ROO
-  SRIOVCapableSlot : true ROO
-  SRIOVLogicalPortsLimit ~ logical_port_limit ROO
+  SlotDynamicReconfigurationConnectorIndex ~ card.drc_index ROR''' + \
+    io.SLOT_SRIOV.rstrip('\n') + '''
   IORDevices * devices ROO''' + textwrap.indent(_IOR_DEVICE, '    ') + '''
   VitalProductDataModel : 001 ROR
   VitalProductDataSerialNumber ~ serial_number ROR
