@@ -43,10 +43,15 @@ def build_system(model, index, vioses=2, lpars=0):
         mapping.build_vios_fc_ports(model, vios)
     network.build_system_network(model, system)
     ssp.build_cluster(model, system)
-    for number in range(1, lpars + 1):
+    add_lpars(model, system, lpars)
+    return system
+
+
+def add_lpars(model, system, count):
+    """``count`` small client LPARs, lpar0001 onwards, not activated."""
+    for number in range(1, count + 1):
         model.add_partition(
             system, partition.LPAR, name='lpar%04d' % number,
             mem_desired=1024, mem_min=512, mem_max=2048,
             proc_units_desired=0.1, proc_units_min=0.05,
             proc_units_max=0.5, vprocs_desired=1, vprocs_max=1)
-    return system

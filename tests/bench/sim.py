@@ -37,7 +37,6 @@ from pypowervm.wrappers import managed_system as pvm_ms
 from powervm_sim import fixture
 from powervm_sim import model as model_mod
 from powervm_sim.model import builder
-from powervm_sim.model import partition
 from tests import bench
 
 GETS_PER_SECOND = 1000.0
@@ -72,12 +71,7 @@ def big_model(lpars):
     model = model_mod.Model()
     [system] = builder.build(model, systems=1, vioses=VIOSES, lpars=0)
     enlarge(system, lpars)
-    for number in range(1, lpars + 1):
-        model.add_partition(
-            system, partition.LPAR, name='lpar%04d' % number,
-            mem_desired=1024, mem_min=512, mem_max=2048,
-            proc_units_desired=0.1, proc_units_min=0.05,
-            proc_units_max=0.5, vprocs_desired=1, vprocs_max=1)
+    builder.add_lpars(model, system, lpars)
     return model
 
 
