@@ -420,6 +420,8 @@ class HTTPServer(socketserver.BaseServer):
         self._accepted = queue.SimpleQueue()
         self._workers = 0
         self._idle = 0
+        # Connections accepted so far: over HTTPS, each is a TLS handshake.
+        self.connections_accepted = 0
 
     # socketserver's hooks for a socket it did not make itself.
     def fileno(self):
@@ -430,6 +432,7 @@ class HTTPServer(socketserver.BaseServer):
 
     def process_request(self, request, client_address):
         with self._lock:
+            self.connections_accepted += 1
             if self._idle:
                 # That worker takes this connection off the queue.
                 self._idle -= 1

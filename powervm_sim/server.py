@@ -61,6 +61,11 @@ class Server:
         host = '[%s]' % self.host if ':' in self.host else self.host
         return '%s://%s:%d' % (self.protocol, host, self.port)
 
+    @property
+    def connections_accepted(self):
+        """TCP connections (over HTTPS, TLS handshakes) served so far."""
+        return self._server.connections_accepted
+
     def start(self):
         self._thread = threading.Thread(
             target=self._server.serve_forever, name='powervm-sim-%d' %
