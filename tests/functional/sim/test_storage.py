@@ -4,6 +4,7 @@ pypowervm's public storage API against the simulator."""
 import glob
 import hashlib
 import io
+import logging
 import os
 import threading
 import tracemalloc
@@ -289,16 +290,23 @@ class TestOpticalMedia(StorageTestBase):
 
     def setUp(self):
         super().setUp()
-        # pypowervm remembers the repository it found in module globals.
-        self.useFixture(fixtures.MockPatch(
-            'pypowervm.tasks.vopt._cur_vg_uuid', None))
-        self.useFixture(fixtures.MockPatch(
-            'pypowervm.tasks.vopt._cur_vios_uuid', None))
+        # pypowervm remembers the repository it found in module globals:
+        # none yet.  (MonkeyPatch sets None; MockPatch's None would mean
+        # "a MagicMock", which pypowervm would take for a remembered UUID.)
+        for name in ('_cur_vg_uuid', '_cur_vios_uuid'):
+            self.useFixture(fixtures.MonkeyPatch(
+                '%s.%s' % (tsk_vopt.__name__, name), None))
+        # pypowervm's check of the repository it remembers logs whatever
+        # exception it meets and searches again, so a bad value there only
+        # shows in this log: the tests look at it.
+        self.vopt_log = self.useFixture(fixtures.FakeLogger(
+            name=tsk_vopt.__name__, level=logging.WARNING))
 
     def test_upload_vopt_creates_media_with_the_bytes(self):
         vios_uuid, vg_uuid = tsk_vopt.validate_vopt_repo_exists(
             self.adapter)
         self.assertEqual(self.rootvg.uuid, vg_uuid)
+        self.assertEqual('', self.vopt_log.output)
         iso = b'CD001' * 2000
         ref, maybe_file = tsk_stg.upload_vopt(
             self.adapter, vios_uuid, io.BytesIO(iso), 'cfg_inst1.iso',
@@ -333,6 +341,13 @@ class TestOpticalMedia(StorageTestBase):
         self.assertEqual('rootvg', vg.name)
         self.assertEqual(('vopt', 2.0), (vg.media_repository.name,
                                          vg.media_repository.size_gb))
+        self.assertEqual('', self.vopt_log.output)
+
+    def test_the_remembered_repository_is_found_again(self):
+        found = tsk_vopt.validate_vopt_repo_exists(self.adapter)
+        self.assertEqual(found,
+                         tsk_vopt.validate_vopt_repo_exists(self.adapter))
+        self.assertEqual('', self.vopt_log.output)
 
 
 class TestFileApi(StorageTestBase):
