@@ -109,18 +109,17 @@ def ovs_vif(number, active=True, mtu=1450):
     return make_vif(pvm_vif.VIF_TYPE_OVS, number, active=active, mtu=mtu)
 
 
-class DriverFixture(fixtures.Fixture):
-    """PowerVMDriver from nova's loader, configured for ``sim``.
+class SimulatorConfig(fixtures.Fixture):
+    """What PowerVMDriver needs to load and run on ``sim``: ``[powervm]``
+    pointing at it and the NovaLink partition's local side of it.
 
     :param sim: a started NovaLinkFixture.
-    :param init_host: call init_host now (and cleanup_host at the end).
     :param options: further ``[powervm]`` options.
     """
 
-    def __init__(self, sim, init_host=True, **options):
+    def __init__(self, sim, **options):
         super().__init__()
         self.sim = sim
-        self.init_host_now = init_host
         self.options = options
 
     def _setUp(self):
@@ -137,7 +136,6 @@ class DriverFixture(fixtures.Fixture):
         options.update(self.options)
         self.conf.config(group='powervm', **options)
         self.conf.config(host=HOST)
-        self.virtapi = EventVirtAPI()
         # The NovaLink partition's side of the simulator (snapshot disks,
         # VNC consoles) for the 'simulator' mgmt platform.
         self.useFixture(sim_platform.PlatformFixture(self.sim))
@@ -145,6 +143,26 @@ class DriverFixture(fixtures.Fixture):
         for name in ('_cur_vios_uuid', '_cur_vg_uuid'):
             self.useFixture(fixtures.MonkeyPatch(
                 '%s.%s' % (pvm_vopt.__name__, name), None))
+
+
+class DriverFixture(fixtures.Fixture):
+    """PowerVMDriver from nova's loader, configured for ``sim``.
+
+    :param sim: a started NovaLinkFixture.
+    :param init_host: call init_host now (and cleanup_host at the end).
+    :param options: further ``[powervm]`` options.
+    """
+
+    def __init__(self, sim, init_host=True, **options):
+        super().__init__()
+        self.sim = sim
+        self.init_host_now = init_host
+        self.options = options
+
+    def _setUp(self):
+        self.conf = self.useFixture(
+            SimulatorConfig(self.sim, **self.options)).conf
+        self.virtapi = EventVirtAPI()
         self.driver = nova_driver.load_compute_driver(
             self.virtapi, COMPUTE_DRIVER)
         # Appending to a list is atomic: events arrive on pool threads.
