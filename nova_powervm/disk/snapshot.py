@@ -9,6 +9,7 @@ unmapped again, whether the upload worked or not.
 import contextlib
 
 from nova.compute import task_states
+from nova import exception
 from nova.image import glance
 from oslo_log import log as logging
 from pypowervm import const as pvm_const
@@ -20,6 +21,7 @@ from pypowervm.wrappers import virtual_io_server as pvm_vios
 from nova_powervm.disk import driver
 from nova_powervm import exception as pvm_nova_exc
 from nova_powervm import mgmt
+from nova_powervm import vm
 
 LOG = logging.getLogger(__name__)
 
@@ -43,7 +45,11 @@ def snapshot(context, adapter, disk_driver, platform, instance, image_id,
 
     Task states as nova expects them: pending upload while the disk is
     made readable, uploading while the bytes flow.
+
+    :raises InstanceNotRunning: the instance has no LPAR (nova-compute then
+        deletes the image it queued).
     """
+    _check_lpar_exists(adapter, instance)
     update_task_state(task_state=task_states.IMAGE_PENDING_UPLOAD)
     with contextlib.ExitStack() as stack:
         vios_uuid, disk = stack.enter_context(
@@ -57,6 +63,16 @@ def snapshot(context, adapter, disk_driver, platform, instance, image_id,
         glance.API().update(context, image_id, image_metadata(instance),
                             data=stream)
     LOG.info('Snapshot %s uploaded.', image_id, instance=instance)
+
+
+def _check_lpar_exists(adapter, instance):
+    # Without its LPAR, an instance's boot disk (if any is left) is no
+    # longer the instance's: nothing to snapshot.
+    try:
+        vm.get_state(adapter, vm.get_pvm_uuid(instance))
+    except exception.InstanceNotFound:
+        raise exception.InstanceNotRunning(
+            instance_id=instance.uuid) from None
 
 
 @contextlib.contextmanager

@@ -2,6 +2,7 @@
 
 import fixtures as fx
 from nova.compute import task_states
+from nova import exception
 from pypowervm import exceptions as pvm_exc
 
 from nova_powervm import exception as pvm_nova_exc
@@ -159,6 +160,32 @@ class TestLocalDiskSnapshot(SnapshotTestCase):
         self.assert_uploaded_disk(first, GIB)
         self.assert_uploaded_disk(second, GIB)
         self.assertEqual([], self.copies())
+
+
+class TestSnapshotWithoutLpar(SnapshotTestCase):
+    """nova-compute deletes the queued image when the snapshot says the
+    instance is not running (or not found); a DiskNotFound or anything
+    else would leave it behind."""
+
+    def assert_refused_untouched(self, instance):
+        image_id = self.glance.add_snapshot_target()
+        self.assertRaises(exception.InstanceNotRunning, self.driver.snapshot,
+                          self.context, instance, image_id,
+                          self.update_task_state)
+        self.assertEqual([], self.states)
+        self.assertNotIn(image_id, self.glance.uploads)
+        self.assertEqual([], self.mgmt_mappings())
+
+    def test_instance_never_spawned(self):
+        self.assert_refused_untouched(self.make_instance())
+
+    def test_lpar_deleted_outside_nova(self):
+        lpar = self.lpar_of(self.instance)
+        self.sim.model.set_partition_state(lpar, 'not activated')
+        self.sim.model.delete_partition(lpar)
+        self.assert_refused_untouched(self.instance)
+        # Its boot disk stays for nova's destroy; no copy of it was made.
+        self.assertEqual(1, len(self.boot_vdisks()))
 
 
 class TestSSPSnapshot(SnapshotTestCase):
