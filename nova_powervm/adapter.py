@@ -17,6 +17,7 @@ from pypowervm.helpers import vios_busy as pvm_vios_busy
 
 from nova_powervm import conf
 from nova_powervm import exception as pvm_nova_exc
+from nova_powervm import session as pvm_session
 
 LOG = logging.getLogger(__name__)
 CONF = conf.CONF
@@ -106,7 +107,8 @@ def is_starting_error(exc):
     Such errors are worth retrying; a refused logon or a bad certificate
     is not going to get better by waiting.
     """
-    if isinstance(exc, (pvm_exc.ConnectionError, pvm_exc.TimeoutError)):
+    if isinstance(exc, (pvm_exc.ConnectionError, pvm_exc.TimeoutError,
+                        pvm_session.BadLogonAnswer)):
         return True
     return (isinstance(exc, pvm_exc.HttpError) and exc.response is not None
             and exc.response.status in _STARTING_STATUSES)
@@ -135,7 +137,8 @@ def _logon(group, endpoint, sleep):
     while True:
         attempt += 1
         try:
-            return pvm_adpt.Session(**session_kwargs(group))
+            return pvm_session.Session(group.request_timeout,
+                                       **session_kwargs(group))
         except pvm_exc.Error as exc:
             if attempt > len(delays) or not is_starting_error(exc):
                 raise pvm_nova_exc.NovaLinkUnavailable(

@@ -56,12 +56,25 @@ connection_opts = [
              'the ``.crt`` extension (for example 10_0_0_5.crt).  A '
              'certificate that does not match is verified against the '
              'system trust store instead.'),
+    cfg.FloatOpt(
+        'request_timeout', default=60.0, min=1.0,
+        help='Seconds to wait for NovaLink to accept a connection, and then '
+             'for each part of its answer, on every REST request: logons, '
+             'reads, creates, updates (which pypowervm alone would let wait '
+             'an hour), deletes, each poll of a job and each poll for '
+             'events (NovaLink holds those about 10 seconds).  A request '
+             'that waits longer fails like a dropped connection.  A job as '
+             'a whole has its own, longer, timeout.'),
     cfg.IntOpt(
-        'connection_retries', default=300, min=1,
-        help='How many times to try reaching NovaLink when nova-compute '
-             'starts before giving up.  NovaLink may still be starting '
-             'after a host reboot.  The wait between tries starts at '
-             'connection_retry_interval and doubles up to 30 seconds.'),
+        'connection_retries', default=20, min=1,
+        help='How many times to try logging on to NovaLink when '
+             'nova-compute starts before giving up.  NovaLink may still be '
+             'starting after a host reboot.  The wait between tries starts '
+             'at connection_retry_interval and doubles up to 30 seconds: '
+             'with the defaults, a NovaLink that refuses connections or '
+             'answers that it is starting is waited for 480 seconds in '
+             'all, and one that never answers for at most '
+             'connection_retries x request_timeout more.'),
     cfg.FloatOpt(
         'connection_retry_interval', default=2.0, min=0.0, max=30.0,
         help='Seconds to wait after the first failed attempt to reach '

@@ -65,8 +65,11 @@ class PowerVMDriver(driver.ComputeDriver):
         """Connect to NovaLink and make the host ready for instances.
 
         Either every step succeeds or nova-compute does not start: a
-        failure logs the session off again and raises.
+        failure logs the session off again and raises.  Called again (as
+        nova-compute may after a failed start), it first lets go of the
+        previous session and its event listener.
         """
+        self.cleanup_host(host)
         self._nodename = host
         adapter = pvm_adapter.connect()
         try:

@@ -12,6 +12,7 @@ import testtools
 from nova_powervm import adapter
 from nova_powervm import conf
 from nova_powervm import exception as pvm_nova_exc
+from nova_powervm import session as pvm_session
 
 
 def _http_error(status):
@@ -77,6 +78,8 @@ class TestRetrySchedule(testtools.TestCase):
             pvm_exc.TimeoutError('slow')))
         self.assertTrue(adapter.is_starting_error(_http_error(503)))
         self.assertTrue(adapter.is_starting_error(_http_error(404)))
+        self.assertTrue(adapter.is_starting_error(
+            pvm_session.BadLogonAnswer('<html>')))
         self.assertFalse(adapter.is_starting_error(_http_error(401)))
         self.assertFalse(adapter.is_starting_error(
             pvm_exc.AuthFileReadError(access_file='/tmp/token')))
@@ -88,7 +91,7 @@ class TestConnect(ConfTestCase):
         super().setUp()
         self.flags(connection_retries=4, connection_retry_interval=1.0)
         self.session = self.useFixture(fixtures.MockPatch(
-            'pypowervm.adapter.Session')).mock
+            'nova_powervm.session.Session')).mock
         self.sleeps = []
 
     def _connect(self):
@@ -96,7 +99,8 @@ class TestConnect(ConfTestCase):
 
     def test_connects_with_the_helpers(self):
         result = self._connect()
-        self.session.assert_called_once_with(host='localhost', conn_tries=1)
+        self.session.assert_called_once_with(60.0, host='localhost',
+                                             conn_tries=1)
         self.assertIs(self.session.return_value, result.session)
         self.assertEqual(list(adapter.HELPERS), result.helpers)
         self.assertEqual([], self.sleeps)
