@@ -215,11 +215,11 @@ class PowerVMDriver(driver.ComputeDriver):
         return mgmt.get_vnc_console(self.platform, self.adapter, instance)
 
     def get_volume_connector(self, instance):
-        """How storage back ends reach this host: its name and address and
-        the WWPNs of its VIOSes' physical FC ports (the same for every
-        instance)."""
+        """How storage back ends reach this host: its name, its storage
+        address, the WWPNs of its VIOSes' physical FC ports and their iSCSI
+        initiator name (the same for every instance)."""
         return pvm_connector.volume_connector(
-            self.adapter, self._nodename, CONF.my_ip,
+            self.adapter, self._nodename, CONF.my_block_storage_ip,
             CONF.powervm.volume_use_multipath)
 
     # ---------------------------------------------------------- network

@@ -1,0 +1,54 @@
+"""The volume connector cinder's back ends see: this host's FC WWPNs, the
+iSCSI initiator name of its VIOSes, and its storage IP address."""
+
+from powervm_sim import faults
+from tests.functional.driver import fixtures
+
+_DISCOVERY = 'ISCSIDiscovery'
+
+
+class TestVolumeConnector(fixtures.DriverTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.flags(my_ip='192.0.2.7', my_block_storage_ip='198.51.100.9')
+
+    def first_active_vios(self):
+        return [vios for vios in self.sim.model.vioses(self.system)
+                if vios.is_running and vios.rmc_state == 'active'][0]
+
+    def test_connector_names_fc_iscsi_and_the_storage_ip(self):
+        connector = self.driver.get_volume_connector(self.make_instance())
+        self.assertEqual(self.first_active_vios().iscsi_initiator,
+                         connector['initiator'])
+        self.assertTrue(connector['initiator'].startswith('iqn.'))
+        self.assertEqual('198.51.100.9', connector['ip'])
+        self.assertEqual(fixtures.HOST, connector['host'])
+        self.assertEqual(sorted(
+            port.wwpn.lower()
+            for vios in self.sim.model.vioses(self.system)
+            for port in vios.fc_ports if port.total_ports),
+            sorted(connector['wwpns']))
+
+    def test_the_initiator_is_discovered_once(self):
+        # A rule that only counts the discovery jobs.
+        discoveries = self.sim.faults.add(faults.FaultRule(
+            outcome=faults.DelayOnly(), job=_DISCOVERY))
+        first = self.driver.get_volume_connector(None)
+        second = self.driver.get_volume_connector(None)
+        self.assertEqual(first, second)
+        self.assertEqual(
+            1, self.sim.faults.counters()['by_rule'][discoveries])
+
+    def test_failed_discovery_leaves_fc_and_is_tried_again(self):
+        rule = self.sim.faults.add(faults.FaultRule(
+            outcome=faults.JobFailure('iSCSI is not configured'),
+            job=_DISCOVERY, max_count=1))
+        connector = self.driver.get_volume_connector(None)
+        self.assertNotIn('initiator', connector)
+        self.assertTrue(connector['wwpns'])
+        self.assertIn('iSCSI initiator', self.stdlog.logger.output)
+        self.assertEqual(1, self.sim.faults.counters()['by_rule'][rule])
+        connector = self.driver.get_volume_connector(None)
+        self.assertEqual(self.first_active_vios().iscsi_initiator,
+                         connector['initiator'])
