@@ -13,6 +13,7 @@ zero it completes inside the submitting request, so pypowervm never sleeps.
 import collections
 import dataclasses
 import itertools
+import re
 import threading
 import time
 import typing
@@ -58,6 +59,9 @@ NO_MIGRATION = 'HSCLA31B'
 # Finished jobs nobody deleted are forgotten, oldest first, beyond this.
 DEFAULT_RETAIN = 1000
 CANCEL = 'cancel'
+# What a job parameter's name looks like (bootmode, VirtualDiskUDID,
+# numberPairsRequested): anything else names no parameter.
+_PARAMETER_NAME = re.compile(r'[A-Za-z][A-Za-z0-9_]{0,63}')
 
 
 class JobError(Exception):
@@ -820,6 +824,9 @@ def _parse_job_request(data, group, name):
         key = _child_text(param, 'ParameterName')
         if not key:
             raise spec.SchemaError('A JobParameter has no ParameterName.')
+        if not _PARAMETER_NAME.fullmatch(key):
+            raise spec.SchemaError('%r is not a job parameter name.' %
+                                   key[:40])
         values = _children(param, 'ParameterValue')
         # CDATA sections arrive merged into the text by the parser.
         params.append((key, (values[0].text or '') if values else ''))

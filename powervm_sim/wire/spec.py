@@ -16,11 +16,19 @@ the order of the elements a client sends.  One line per element::
     MediaRepositories [group=ViosStorage] extra attributes on the element
     HostChannelAdapters [metadata]        an object with nothing in it but
                                           its (empty) Metadata block
+    PartitionName [required] = name       a client's body must carry it,
+                                          not empty, wherever its parent
+                                          element is (each item of a list)
 
 Field paths are attribute names on the model object (dotted for nested
 objects).  ``:int``, ``:float`` and ``:bool`` convert parsed text.  The
 trailing upper-case word, when present, is the ``kb`` access flag real NovaLink
 attaches (CUD, CUR, COD, ROR, ROO, CUA, UOD).
+
+Parsing is strict where Python is lenient: values are read as XML Schema
+writes them (no ``1_000``, no other scripts' digits, no NaN or infinity),
+ints are 32-bit as NovaLink's, floats at most 2**53 in size, and no text is
+longer than MAX_TEXT.
 """
 
 import dataclasses
@@ -33,6 +41,21 @@ WEB_NS = 'http://www.ibm.com/xmlns/systems/power/firmware/web/mc/2012_10/'
 K2_NS = 'http://www.w3.org/XML/1998/namespace/k2'
 
 _KB_FLAGS = {'CUD', 'CUR', 'COD', 'ROR', 'ROO', 'CUA', 'UOD', 'COR'}
+# Flags of an outline line that are not attributes of the element.
+_MARKERS = frozenset({'metadata', 'required'})
+# The longest text a client may write in an element: far beyond every name
+# and value NovaLink takes, short enough that a hostile body cannot plant
+# megabytes in the model (which every feed would render again).
+MAX_TEXT = 4096
+# XML Schema's int (NovaLink's) and the lexical forms of int and double.
+_INT_RANGE = range(-2 ** 31, 2 ** 31)
+# Beyond this a double no longer holds every whole number; no size or rate
+# NovaLink takes comes near it, and the model's arithmetic on a value up to
+# it (GB to bytes) stays finite.
+_FLOAT_LIMIT = 2.0 ** 53
+_INT_TEXT = re.compile(r'[+-]?[0-9]+')
+_FLOAT_TEXT = re.compile(
+    r'[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?')
 _LINE = re.compile(
     r'^(?P<tag>[A-Za-z][\w.-]*)'
     r'(?:\s+\[(?P<attrs>[^\]]*)\])?'
@@ -55,10 +78,16 @@ class Node:
     children: list = dataclasses.field(default_factory=list)
     # An empty object that still opens with Metadata ([metadata]).
     metadata: bool = False
+    # A client's body must carry the element ([required]).
+    required: bool = False
 
     @property
     def writable(self):
         return self.op == '='
+
+    @functools.cached_property
+    def required_children(self):
+        return [node for node in self.children if node.required]
 
     def child(self, tag):
         for node in self.children:
@@ -95,6 +124,22 @@ def compile_schema(text):
     return root
 
 
+def optional(outline):
+    """``outline`` with nothing required: the same elements where they only
+    refer to an object, or are never parsed."""
+    return outline.replace(' [required]', '')
+
+
+def require(outline, *tags):
+    """``outline`` with the elements ``tags`` (at any depth) required."""
+    for tag in tags:
+        outline, found = re.subn(r'^( *%s) ' % re.escape(tag),
+                                 r'\1 [required] ', outline, flags=re.M)
+        if not found:
+            raise ValueError('the outline has no element %s' % tag)
+    return outline
+
+
 def _parse_line(line, raw):
     match = _LINE.match(line)
     if not match:
@@ -106,10 +151,16 @@ def _parse_line(line, raw):
     if match['attrs']:
         pairs = match['attrs'].split()
         node.metadata = 'metadata' in pairs
+        node.required = 'required' in pairs
         node.attrs = tuple(
-            tuple(pair.split('=', 1)) for pair in pairs if pair != 'metadata')
+            tuple(pair.split('=', 1)) for pair in pairs
+            if pair not in _MARKERS)
     if node.op in ('=', '~') and ':' in node.arg:
         node.arg, node.kind = node.arg.split(':', 1)
+    if node.required and node.op not in ('=', '', '*'):
+        # Only what a client writes can be required of it.
+        raise ValueError('only a writable element, container or list can '
+                         'be required: %r' % raw)
     return node
 
 
@@ -324,6 +375,7 @@ def _collect(node, element, fields, check_order, path):
     last_index = -1
     last_tag = None
     positions = {child.tag: i for i, child in enumerate(node.children)}
+    seen = set()
     for sub in element:
         tag = local_name(sub)
         if tag is None or tag == 'Metadata' or tag not in positions:
@@ -333,13 +385,18 @@ def _collect(node, element, fields, check_order, path):
             raise SchemaError(
                 'element %s/%s must come before %s' % (path, tag, last_tag))
         last_index, last_tag = index, tag
+        seen.add(tag)
         child = node.children[index]
         _collect_child(child, sub, fields, check_order, path + '/' + tag)
+    for child in node.required_children:
+        if child.tag not in seen:
+            raise SchemaError('element %s/%s is required' % (path,
+                                                             child.tag))
 
 
 def _collect_child(child, sub, fields, check_order, path):
     if child.op == '=':
-        fields[child.arg] = convert(child, sub.text, path)
+        fields[child.arg] = _value(child, sub, path)
     elif child.op == '*':
         [item_node] = child.children
         items = []
@@ -355,26 +412,44 @@ def _collect_child(child, sub, fields, check_order, path):
             items.append(item_fields)
         fields[child.arg] = items
     elif child.op in ('', '?'):
+        if child.required and not len(sub):
+            raise SchemaError('element %s must not be empty' % path)
         _collect(child, sub, fields, check_order, path)
     elif child.op == '->' and child.arg:
         fields[child.arg] = sub.get('href')
 
 
-def convert(node, text, path):
-    text = (text or '').strip()
-    try:
-        if node.kind == 'int':
-            return int(text)
-        if node.kind == 'float':
-            return float(text)
-        if node.kind == 'bool':
-            if text.lower() not in ('true', 'false'):
-                raise ValueError(text)
-            return text.lower() == 'true'
-    except ValueError:
-        raise SchemaError('%s: %r is not a valid %s' % (
-            path, text, node.kind)) from None
-    return text
+def _value(node, element, path):
+    """The value of a client-writable leaf element."""
+    if len(element):
+        raise SchemaError('element %s holds elements, not a value' % path)
+    text = (element.text or '').strip()
+    if len(text) > MAX_TEXT:
+        raise SchemaError('element %s holds %d characters; at most %d are '
+                          'accepted' % (path, len(text), MAX_TEXT))
+    if node.required and not text:
+        raise SchemaError('element %s must not be empty' % path)
+    return _converted(node.kind, text, path)
+
+
+def _converted(kind, text, path):
+    if kind == 'int' and _INT_TEXT.fullmatch(text) and \
+            int(text) in _INT_RANGE:
+        return int(text)
+    if kind == 'float' and _FLOAT_TEXT.fullmatch(text) and \
+            abs(float(text)) <= _FLOAT_LIMIT:
+        return float(text)
+    if kind == 'bool' and text.lower() in ('true', 'false'):
+        return text.lower() == 'true'
+    if kind == 'str':
+        return text
+    raise SchemaError('%s: %r is not a valid %s' % (
+        path, _shortened(text), kind))
+
+
+def _shortened(text, limit=40):
+    # An error message quotes the start of a long value, not all of it.
+    return text if len(text) <= limit else text[:limit] + '...'
 
 
 def element_paths(root, prefix=''):

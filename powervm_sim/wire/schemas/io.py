@@ -96,7 +96,7 @@ def _lines(body, spaces):
 PROFILE_IO_SLOTS = '''
     ProfileIOSlots * profile_io_slots CUD
       ProfileIOSlot
-        AssociatedIOSlot CUD
+        AssociatedIOSlot [required] CUD
 ''' + _lines(SLOT_OWNER, 8) + '\n' + _lines(SLOT_CARD, 8) + '''
           RelatedIOAdapter CUD
             IOAdapter ? is_generic_card''' + _deeper(
@@ -109,7 +109,7 @@ PROFILE_IO_SLOTS = '''
               PhysicalLocation ~ card.physical_location ROR
               PhysicalFibreChannelPorts * card.ports CUD
                 PhysicalFibreChannelPort''' + _deeper(FC_PORT_BODY, 12).rstrip('\n') + '''
-          SlotDynamicReconfigurationConnectorIndex = drc_index:int ROR
+          SlotDynamicReconfigurationConnectorIndex [required] = drc_index:int ROR
 ''' + _lines(SLOT_SRIOV, 8) + '''
         IsRequired = required:bool CUD
 '''

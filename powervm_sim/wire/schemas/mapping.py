@@ -101,8 +101,8 @@ _STORAGE = '''
           MediaUDID = vopt.udid ROR
           MountType ~ vopt.mount_type CUD
           Size ~ vopt.size_gb CUR
-        LogicalUnit ? lu''' + textwrap.indent(ssp.LOGICAL_UNIT_BODY,
-                                                ' ' * 4).rstrip()
+        LogicalUnit ? lu''' + textwrap.indent(
+    spec.optional(ssp.LOGICAL_UNIT_BODY), ' ' * 4).rstrip()
 
 _TARGET_KINDS = (
     ('is_vdisk', 'LogicalVolumeVirtualTargetDevice'),

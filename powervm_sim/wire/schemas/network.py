@@ -15,7 +15,7 @@ VSWITCH = spec.compile_schema('''
 VirtualSwitch
   SwitchID ~ switch_id:int ROR
   SwitchMode = mode CUD
-  SwitchName = name CUD
+  SwitchName [required] = name CUD
   VirtualNetworks * vnet_hrefs CUD
     link -> href
 ''')
@@ -23,8 +23,8 @@ VirtualSwitch
 VIRTUAL_NETWORK = spec.compile_schema('''
 VirtualNetwork
   AssociatedSwitch -> vswitch_href COD
-  NetworkName = name CUR
-  NetworkVLANID = vlan:int COD
+  NetworkName [required] = name CUR
+  NetworkVLANID [required] = vlan:int COD
   VswitchID = vswitch_id:int ROR
   TaggedNetwork = tagged:bool COD
 ''')
@@ -42,7 +42,7 @@ _ADAPTER_BODY = '''
   Enabled = enabled:bool UOD
   AllowedOperatingSystemMACAddresses : ALL CUD
   MACAddress = mac CUR
-  PortVLANID = pvid:int CUR
+  PortVLANID [required] = pvid:int CUR
   QualityOfServicePriority : 0 CUD
   QualityOfServicePriorityEnabled : false CUD
   TaggedVLANIDs = tagged_vlan_text CUA
@@ -77,7 +77,7 @@ def _read_only(outline):
     changes them through it (it posts ViosNetwork only to the
     NetworkBridge), so the VIOS parses none of their fields.
     """
-    return outline.replace(' = ', ' ~ ')
+    return spec.optional(outline).replace(' = ', ' ~ ')
 
 
 CNA = spec.compile_schema('ClientNetworkAdapter' + _ADAPTER_BODY)
@@ -133,7 +133,7 @@ NetworkBridge
   LoadBalancingEnabled ~ load_balance:bool CUD
   LoadGroups * load_groups CUD
     LoadGroup
-      PortVLANID = pvid:int CUR''' + _trunk_list(6) + '''
+      PortVLANID [required] = pvid:int CUR''' + _trunk_list(6) + '''
       VirtualNetworks * vnet_hrefs CUD
         link -> href
   PortVLANID ~ pvid:int COR

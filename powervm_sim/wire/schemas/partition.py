@@ -142,7 +142,7 @@ _HEAD_MIDDLE = '''
     RuntimeMemoryWeight : 0 ROR
     RuntimeMinimumMemory ~ mem_min ROR
     SharedMemoryEnabled : false CUD
-  PartitionName = name CUR
+  PartitionName [required] = name CUR
   PartitionProcessorConfiguration CUD
     DedicatedProcessorConfiguration ? dedicated CUD
       DesiredProcessors = vprocs_desired:int CUD

@@ -11,9 +11,10 @@ import textwrap
 from powervm_sim.wire import spec
 
 # The children of a LogicalUnit element.  Besides the SSP and the Tier's
-# LogicalUnit feed, a vSCSI mapping's Storage holds one.  UniqueDeviceID is
-# parsed although read-only: it is how a client names an existing unit
-# (in a pool's desired state, or in a new mapping).
+# LogicalUnit feed, a vSCSI mapping's Storage holds one (naming an existing
+# unit: nothing is required there).  UniqueDeviceID is parsed although
+# read-only: it is how a client names an existing unit (in a pool's
+# desired state, or in a new mapping).
 LOGICAL_UNIT_BODY = '''
       ThinDevice = thin:bool CUR
       UniqueDeviceID = udid ROR
@@ -21,7 +22,7 @@ LOGICAL_UNIT_BODY = '''
       LogicalUnitType = lu_type COD
       ClonedFrom = cloned_from_udid COD
       InUse ~ in_use:bool ROR
-      UnitName = name CUR
+      UnitName [required] = name CUR
 '''
 
 # A disk of the pool, as the SSP, Tier and Cluster documents show it (fewer
@@ -42,7 +43,10 @@ def _deeper(body, levels):
     return textwrap.indent(body, '  ' * levels)
 
 
-LOGICAL_UNIT = spec.compile_schema('LogicalUnit' + LOGICAL_UNIT_BODY)
+# A new unit needs its capacity; in a pool's list, a unit that exists may be
+# named by its UDID alone.
+LOGICAL_UNIT = spec.compile_schema(
+    'LogicalUnit' + spec.require(LOGICAL_UNIT_BODY, 'UnitCapacity'))
 
 SHARED_STORAGE_POOL = spec.compile_schema('''
 SharedStoragePool

@@ -40,11 +40,11 @@ _MEDIA_REPOSITORY = '''
     VirtualMediaRepository
       OpticalMedia * media CUD
         VirtualOpticalMedia
-          MediaName = name CUR
+          MediaName [required] = name CUR
           MediaUDID ~ udid ROR
           MountType = mount_type CUD
           Size = size_gb:float CUR
-      RepositoryName = name CUR
+      RepositoryName [required] = name CUR
       RepositorySize = size_gb:float CUR
 '''
 
@@ -54,7 +54,7 @@ _VIRTUAL_DISK = '''
       WriteIOPS = write_iops:int CUD''' + _ENCRYPTION + '''
       DiskCapacity = capacity_gb:float CUR
       DiskLabel = label CUR
-      DiskName = name CUR
+      DiskName [required] = name CUR
       VolumeGroup -> vg_href
       BaseImage = base_image CUD
       UniqueDeviceID ~ udid ROR
@@ -85,7 +85,7 @@ VOLUME_GROUP = spec.compile_schema(
   AvailableSize ~ available_gb ROR
   FreeSpace ~ free_gb ROR
   GroupCapacity ~ capacity_gb CUR
-  GroupName = name CUR
+  GroupName [required] = name CUR
   GroupSerialID ~ serial ROR
   MaximumLogicalVolumes ~ max_lvs:int ROR''' +
     _list('MediaRepositories', 'media_repositories', _MEDIA_REPOSITORY) + '''
@@ -98,15 +98,15 @@ VOLUME_GROUP = spec.compile_schema(
 # elements in this order; the server adds the read-only ones).
 FILE = spec.compile_schema('''
 File
-  Filename = filename COR
+  Filename [required] = filename COR
   DateModified ~ date_modified ROR
-  InternetMediaType = media_type COR
+  InternetMediaType [required] = media_type COR
   SHA256 = sha256 COR
   FileUUID ~ uuid ROR
   AssetLink -> asset_href
   ExpectedFileSizeInBytes = expected_size:int COD
   CurrentFileSizeInBytes ~ current_size:int ROR
-  FileEnumType = file_enum_type COR
-  TargetVirtualIOServerUUID = target_vios_uuid COR
+  FileEnumType [required] = file_enum_type COR
+  TargetVirtualIOServerUUID [required] = target_vios_uuid COR
   TargetDeviceUniqueDeviceID = target_udid COR
 ''')

@@ -53,7 +53,8 @@ class RawBody:
 
 
 def model_snapshot(model):
-    """Every served object rendered, with its etag, plus the object count.
+    """Every served object rendered, with its etag, plus the object count
+    and the File records of uploads.
     """
     with model.registry.lock:
         rendered = {}
@@ -61,7 +62,7 @@ def model_snapshot(model):
             for obj in model.registry.of_kind(rtype.name):
                 xml = spec.Renderer('').object(rtype.schema, obj)
                 rendered[obj.uuid] = (obj.etag, CLOCKS.sub('', xml))
-        return len(model.registry), rendered
+        return len(model.registry), rendered, model.file_registry.list()
 
 
 class BadInputTestBase(testtools.TestCase):
@@ -92,12 +93,20 @@ class BadInputTestBase(testtools.TestCase):
 
     def assertRefused(self, status, message, func, *args, **kwargs):
         """func must fail with status and message, changing nothing."""
+        exc = self.assertClientError(func, *args, **kwargs)
+        self.assertEqual(status, exc.response.status)
+        self.assertIn(message, exc.her_wrap.message)
+        return exc
+
+    def assertClientError(self, func, *args, **kwargs):
+        """func must fail with a 4xx HttpErrorResponse, changing nothing.
+        """
         before = model_snapshot(self.model)
         exc = self.assertRaises(pvm_exc.HttpError, func, *args, **kwargs)
-        self.assertEqual(status, exc.response.status)
         self.assertIsNotNone(exc.her_wrap, exc.response.body)
-        self.assertEqual(status, exc.her_wrap.status)
-        self.assertIn(message, exc.her_wrap.message)
+        self.assertEqual(exc.response.status, exc.her_wrap.status)
+        self.assertTrue(400 <= exc.response.status < 500,
+                        '%d %s' % (exc.response.status, exc.her_wrap.message))
         self.assertEqual(before, model_snapshot(self.model))
         return exc
 
@@ -305,10 +314,8 @@ class TestRouting(BadInputTestBase):
                 entities.Element('InternetMediaType', self.adapter,
                                  ns=pvm_const.WEB_NS,
                                  text='application/octet-stream')])
-        files_before = self.model.file_registry.list()
         self.assertRefused(404, 'No File', self.adapter.upload_file,
                            descriptor, io.BytesIO(b'some bytes'))
-        self.assertEqual(files_before, self.model.file_registry.list())
 
 
 class TestPartitionRules(BadInputTestBase):
@@ -320,11 +327,12 @@ class TestPartitionRules(BadInputTestBase):
                            parent=self.host)
 
     def test_bad_names(self):
-        for name in ('', 'n' * 48):
+        for name, message in (
+                ('', 'PartitionName must not be empty'),
+                ('n' * 48, 'HSCL1553 The partition name')):
             lpar_w = self.build_lpar()
             lpar_w.name = name
-            self.assertRefused(400, 'HSCL1553 The partition name',
-                               lpar_w.create, parent=self.host)
+            self.assertRefused(400, message, lpar_w.create, parent=self.host)
 
     def test_minimum_above_desired(self):
         lpar_w = self.build_lpar()
