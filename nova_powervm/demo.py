@@ -182,12 +182,15 @@ class ComputeHost(fixtures.Fixture):
     it, with nova's database and an image service.
 
     :param lpars: client LPARs (not nova's) the simulator starts with.
+    :param https: reach the simulator over HTTPS with a password, as a
+                  remote NovaLink is reached.
     :param options: ``[powervm]`` options beyond the connection's.
     """
 
-    def __init__(self, lpars=0, **options):
+    def __init__(self, lpars=0, https=False, **options):
         super().__init__()
         self.lpars = lpars
+        self.https = https
         self.options = options
 
     def _setUp(self):
@@ -198,7 +201,7 @@ class ComputeHost(fixtures.Fixture):
         self.conf = self.useFixture(config_fixture.Config(CONF))
         self._database()
         self.sim = self.useFixture(sim_fixture.NovaLinkFixture(
-            lpars=self.lpars, event_wait=EVENT_WAIT))
+            lpars=self.lpars, https=self.https, event_wait=EVENT_WAIT))
         self.system = self.sim.model.systems[0]
         self.useFixture(sim_platform.PlatformFixture(self.sim))
         self.images = ImageService()
@@ -210,6 +213,10 @@ class ComputeHost(fixtures.Fixture):
             'nova.network.security_group_api.get_instance_security_groups',
             lambda context, instance, detailed=False: []))
         endpoint = self.sim.endpoints[0]
+        if self.https:
+            self.conf.config(group='powervm', username=self.sim.username,
+                             password=self.sim.password,
+                             certpath=self.sim.certdir)
         self.conf.config(group='powervm', host=endpoint.host,
                          port=endpoint.port, protocol=endpoint.protocol,
                          mgmt_platform='simulator',

@@ -18,7 +18,7 @@ import sys
 import traceback
 
 # Benchmark modules, each with run(report).  Driver benchmarks join here.
-MODULES = ('tests.bench.sim', 'tests.bench.driver')
+MODULES = ('tests.bench.sim', 'tests.bench.driver', 'tests.bench.session')
 # A target missed by more than this factor fails the run.
 MISS_TOLERANCE = 2.0
 

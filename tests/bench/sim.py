@@ -275,7 +275,8 @@ def _lean_command(command, args, host, port, token):
         try:
             for client in clients:
                 client.get(path)
-            return _rate(clients, lambda client: client.get(path))
+            return calls_per_second(clients,
+                                    lambda client: client.get(path))
         finally:
             for client in clients:
                 client.close()
@@ -297,7 +298,7 @@ def _entry_gets(report):
     with Simulated() as sim:
         adapter = sim.adapter()
         uuid = next(p.uuid for p in sim.model.lpars() if p.is_mgmt)
-        rate, _ = _rate([adapter], lambda a: a.read(
+        rate, _ = calls_per_second([adapter], lambda a: a.read(
             pvm_lpar.LPAR.schema_type, root_id=uuid))
     report.measure('entry GETs/s, client and server in one process', rate,
                    'GET/s', note='pypowervm, as the functional tests run')
@@ -313,7 +314,7 @@ def _pypowervm_gets(report, server):
         read(adapters[0])
     server_before = server.cpu_seconds()
     client_before = time.process_time()
-    rate, count = _rate([adapters[0]], read)
+    rate, count = calls_per_second([adapters[0]], read)
     client_per_get = (time.process_time() - client_before) / count
     cpu_per_get = (server.cpu_seconds() - server_before) / count
     report.measure('entry GETs/s via pypowervm, 1 thread', rate, 'GET/s',
@@ -322,7 +323,7 @@ def _pypowervm_gets(report, server):
                        'connection and requests.Session for every request, '
                        'the answer parsed into wrappers), the server %.3f ms'
                        % (client_per_get * 1000, cpu_per_get * 1000)))
-    rate, _ = _rate(adapters, read)
+    rate, _ = calls_per_second(adapters, read)
     report.measure('entry GETs/s via pypowervm, %d threads' % READ_THREADS,
                    rate, 'GET/s', GETS_PER_SECOND, note=(
                        'one client process: its threads share one '
@@ -351,7 +352,7 @@ def _lean_gets(report, server):
                        'GET under the lean client, its HTTP server included'))
 
 
-def _rate(adapters, func):
+def calls_per_second(adapters, func):
     """(calls per second, calls) of func(adapter), a thread per adapter.
 
     The rate is the best of RATE_WINDOWS windows: a burst of other work on

@@ -36,7 +36,7 @@ class TestAnswer(testtools.TestCase):
 
     def test_status_headers_and_text(self):
         answer = transport.Answer(FakeResponse(
-            'détail'.encode('utf-8'), [('Content-Type', 'application/xml'),
+            'détail'.encode(), [('Content-Type', 'application/xml'),
                                        ('ETag', '12')], 201, 'Created'),
             stream=False)
         self.assertEqual((201, 'Created'), (answer.status_code,
