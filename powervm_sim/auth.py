@@ -1,10 +1,11 @@
 """NovaLink authentication: sessions, token files and the TLS certificate.
 
-The simulator accepts the two logons pypowervm knows: a user ID and password
-(the token travels back in the response body) and local file auth (the token
-is written to a file only the local user can read, and the response names
-the file). Sessions can be expired on demand so tests can drive pypowervm's
-re-login path, like a NovaLink session timeout would.
+The simulator accepts the two logons pypowervm knows: local file auth (the
+token is written to a file only the local user can read, and the response
+names the file) and, when users are configured, a user ID and password (the
+token travels back in the response body).  Sessions can be expired on demand
+so tests can drive pypowervm's re-login path, like a NovaLink session
+timeout would.
 """
 
 import datetime
@@ -24,8 +25,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID
 from cryptography.x509.oid import NameOID
 
-# NovaLink's administrator account. The simulator is a test double that only
-# listens on loopback, so a well-known credential keeps test setup simple.
+# NovaLink's administrator with a well-known password: what NovaLinkFixture's
+# HTTP endpoints accept, for a test that owns its simulator (the recorder
+# logs on with it).  Never a default: anyone on the host knows it.
 DEFAULT_USERS = {'padmin': 'padmin'}
 
 # 48 random bytes: 64 URL-safe characters, far beyond guessing.
@@ -49,6 +51,10 @@ class AuthError(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
+
+
+class UsersFileError(ValueError):
+    """A users file (NAME:PASSWORD lines) that cannot be used."""
 
 
 class _Session:
@@ -86,8 +92,11 @@ class SessionStore:
                       removes. A directory passed in is kept; only the token
                       files this store wrote are removed from it.
     :param users: user ID -> password accepted by password logon. Default:
-                  DEFAULT_USERS. File auth accepts any user ID, since
-                  pypowervm makes one up per session.
+                  none, so password logon is off: file auth proves the
+                  caller is a local user who may read the token file; a
+                  password nobody configured proves nothing.  File auth
+                  accepts any user ID, since pypowervm makes one up per
+                  session.
     """
 
     def __init__(self, token_dir=None, users=None):
@@ -96,12 +105,16 @@ class SessionStore:
             # mkdtemp creates the directory with mode 0700.
             token_dir = tempfile.mkdtemp(prefix='powervm-sim-tokens-')
         self.token_dir = token_dir
-        self._users = dict(DEFAULT_USERS if users is None else users)
+        self._users = dict(users or {})
         self._sessions = {}
         self._lock = threading.Lock()
 
     def logon_password(self, user, password):
         """Log on with a user ID and password; returns the new token."""
+        if not self._users:
+            raise AuthError(401, 'Password logon is not enabled on this '
+                                 'NovaLink; log on with file '
+                                 'authentication')
         expected = self._users.get(user)
         if expected is None or not hmac.compare_digest(
                 expected.encode('utf-8'), password.encode('utf-8')):
@@ -193,6 +206,39 @@ class SessionStore:
         with os.fdopen(fd, 'w') as token_file:
             token_file.write(token + '\n')
         return path
+
+
+def load_users(path):
+    """The users of a users file: ``NAME:PASSWORD`` a line, ``#`` comments.
+
+    The file holds passwords, so it must be readable by its owner only.
+    :raises UsersFileError: naming the file and what is wrong with it.
+    """
+    try:
+        with open(path, encoding='utf-8') as users_file:
+            if os.fstat(users_file.fileno()).st_mode & 0o077:
+                raise UsersFileError(
+                    'users file %s is open to other users; make it '
+                    'readable by its owner only (chmod 600)' % path)
+            lines = users_file.read().splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsersFileError('cannot read users file %s: %s' % (
+            path, exc)) from None
+    users = dict(_user_entry(path, number, line)
+                 for number, line in enumerate(lines, start=1)
+                 if line.strip() and not line.lstrip().startswith('#'))
+    if not users:
+        raise UsersFileError('users file %s names no user' % path)
+    return users
+
+
+def _user_entry(path, number, line):
+    name, sep, password = line.partition(':')
+    if not sep or not name.strip() or not password:
+        # The line may hold a password: never quote it.
+        raise UsersFileError('%s line %d is not NAME:PASSWORD' % (
+            path, number))
+    return name.strip(), password
 
 
 def new_secret():

@@ -13,8 +13,11 @@ endpoint, then ``ready``::
 With ``--https`` each endpoint line also carries ``user=``, ``password=``
 (generated for this run) and ``cert=``, the server certificate; pypowervm
 logs on with ``REQUESTS_CA_BUNDLE`` naming that file (see auth.py for why
-not its certpath pinning).  The control token guards the /sim/ API (see
-control.py).  Secrets go to this console only, never to the log.
+not its certpath pinning).  Password logon is off otherwise, unless
+``--users FILE`` names the users it accepts (their names are printed as
+``users=``, their passwords stay in the file).  The control token guards the
+/sim/ API (see control.py).  Secrets go to this console only, never to the
+log.
 """
 
 import argparse
@@ -95,6 +98,11 @@ def build_parser():
                            help='HTTPS with password authentication and a '
                                 'generated certificate')
     serve.set_defaults(https=False)
+    serve.add_argument('--users', metavar='FILE',
+                       help='accept password logons of the users in FILE, '
+                            'one NAME:PASSWORD a line, readable by its '
+                            'owner only (without it only --https takes '
+                            'passwords: a generated one for %s)' % USER)
     serve.add_argument('--latency-ms', type=_seconds, default=0.0,
                        help='delay added to every request, milliseconds')
     serve.add_argument('--job-seconds', type=_seconds, default=0.0,
@@ -150,7 +158,10 @@ class Service:
         self.out = out
         self.endpoints = []
         self.control_token = auth.new_secret()
-        self.password = auth.new_secret() if args.https else None
+        # A generated password when --https names no users of its own.
+        self.password = auth.new_secret() if (
+            args.https and not args.users) else None
+        self.users = {}
         self.cert_path = None
         self.saver = None
         self.state_loaded = False
@@ -158,6 +169,7 @@ class Service:
 
     def start(self):
         """Start everything; call stop() afterwards even if this raises."""
+        self.users = self._password_users()
         model = self._open_model()
         cert = self._certificate() if self.args.https else None
         if self.args.state:
@@ -177,6 +189,14 @@ class Service:
     def stop(self):
         """Stop the servers, save the state one last time, clean up."""
         self._cleanup.close()
+
+    def _password_users(self):
+        """Who may log on with a password: nobody unless configured."""
+        if self.args.users:
+            return auth.load_users(self.args.users)
+        if self.password:
+            return {USER: self.password}
+        return {}
 
     def _open_model(self):
         def build(model):
@@ -206,8 +226,7 @@ class Service:
         return cert
 
     def _start_endpoint(self, index, model, system, cert, faults, latency):
-        users = {USER: self.password} if self.args.https else None
-        sessions = auth.SessionStore(users=users)
+        sessions = auth.SessionStore(users=self.users)
         self._cleanup.callback(sessions.close)
         simulator = app_mod.Simulator(model, scope=system, sessions=sessions,
                                       faults=faults, latency=latency)
@@ -229,12 +248,7 @@ class Service:
             words = ['url=%s' % endpoint.server.url,
                      'system=%s' % endpoint.system.name,
                      'uuid=%s' % endpoint.system.uuid]
-            if self.args.https:
-                words += ['auth=password', 'user=%s' % USER,
-                          'password=%s' % self.password,
-                          'cert=%s' % self.cert_path]
-            else:
-                words.append('auth=file')
+            words += self._auth_words()
             self._print('endpoint %d: %s' % (endpoint.index,
                                              ' '.join(words)))
         if self.args.https:
@@ -246,6 +260,20 @@ class Service:
         self._print('control: header=%s token=%s' % (
             control.CONTROL_HEADER, self.control_token))
         self._print('ready')
+
+    def _auth_words(self):
+        if self.args.users:
+            words = ['auth=%s' % ('password' if self.args.https else
+                                  'file,password'),
+                     'users=%s' % ','.join(sorted(self.users))]
+        elif self.args.https:
+            words = ['auth=password', 'user=%s' % USER,
+                     'password=%s' % self.password]
+        else:
+            words = ['auth=file']
+        if self.args.https:
+            words.append('cert=%s' % self.cert_path)
+        return words
 
     def _print(self, line):
         print(line, file=self.out, flush=True)
@@ -283,7 +311,7 @@ def serve(args, out=None, stop=None):
                 stop.wait()
             finally:
                 service.stop()
-    except (OSError, state.StateError) as exc:
+    except (OSError, state.StateError, auth.UsersFileError) as exc:
         print('powervm-sim: %s' % exc, file=sys.stderr, flush=True)
         return 1
     return 0

@@ -54,6 +54,9 @@ class NovaLinkFixture(fixtures.Fixture):
                   The fixture generates the password (``.username``,
                   ``.password``) and trusts the certificate (``.cert_path``)
                   the way unmodified pypowervm can: see _trust_certificate.
+                  Over HTTP, besides file authentication, the well-known
+                  auth.DEFAULT_USERS may log on with a password: the test
+                  owns its simulator.
     :param seed: seed of the fault rules' random draws.
     """
 
@@ -108,7 +111,8 @@ class NovaLinkFixture(fixtures.Fixture):
         self.useFixture(fixtures.EnvironmentVariable(_CA_BUNDLE, bundle))
 
     def _start_endpoint(self, system, cert):
-        users = {self.username: self.password} if self.https else None
+        users = ({self.username: self.password} if self.https
+                 else auth.DEFAULT_USERS)
         sessions = auth.SessionStore(users=users)
         self.addCleanup(sessions.close)
         simulator = app_mod.Simulator(

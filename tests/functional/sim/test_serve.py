@@ -10,6 +10,7 @@ import time
 
 import fixtures
 from pypowervm import adapter as pvm_adpt
+from pypowervm import exceptions as pvm_exc
 from pypowervm.tasks import power as pvm_power
 from pypowervm.utils import lpar_builder
 from pypowervm.wrappers import base_partition as pvm_bp
@@ -212,6 +213,37 @@ class TestServe(testtools.TestCase):
         self.assertEqual(0, status, stderr)
         self.assertNotIn(endpoint['password'], stderr)
         self.assertFalse(os.path.exists(endpoint['cert']))
+
+    def test_password_logon_is_off_without_users(self):
+        run = self.useFixture(ServeProcess('--vioses', '1', '--port', '0'))
+        [endpoint] = run.endpoints
+        self.assertEqual('file', endpoint['auth'])
+        # A local user who cannot read the token files gets no session.
+        exc = self.assertRaises(pvm_exc.HttpError, _session, endpoint,
+                                username='padmin', password='padmin')
+        self.assertEqual(401, exc.response.status)
+        self.assertIn('Password logon is not enabled', exc.her_wrap.message)
+        self.assertEqual(0, run.stop()[0])
+
+    def test_users_file_enables_password_logon(self):
+        users = os.path.join(self.tmp, 'users')
+        with open(os.open(users, os.O_WRONLY | os.O_CREAT, 0o600),
+                  'w') as users_file:
+            users_file.write('neo:trinity\n')
+        run = self.useFixture(ServeProcess('--vioses', '1', '--port', '0',
+                                           '--users', users))
+        [endpoint] = run.endpoints
+        self.assertEqual(('file,password', 'neo'),
+                         (endpoint['auth'], endpoint['users']))
+        self.assertNotIn('trinity', '\n'.join(run.lines))
+        session = _session(endpoint, username='neo', password='trinity')
+        self.assertEqual(endpoint['uuid'], pvm_ms.System.get(
+            pvm_adpt.Adapter(session))[0].uuid)
+        session._logoff()
+        exc = self.assertRaises(pvm_exc.HttpError, _session, endpoint,
+                                username='padmin', password='padmin')
+        self.assertEqual(401, exc.response.status)
+        self.assertEqual(0, run.stop()[0])
 
     def test_file_auth_refuses_to_leave_loopback(self):
         result = subprocess.run(

@@ -27,14 +27,29 @@ def _mode(path):
     return stat.S_IMODE(os.stat(path).st_mode)
 
 
+class TestPasswordLogonIsOffByDefault(testtools.TestCase):
+
+    def test_no_password_logs_on_unless_users_are_configured(self):
+        # Not even the well-known one: whoever cannot read a token file
+        # must not get a session another way.
+        store = auth.SessionStore()
+        self.addCleanup(store.close)
+        for user, password in auth.DEFAULT_USERS.items():
+            err = self.assertRaises(auth.AuthError, store.logon_password,
+                                    user, password)
+            self.assertEqual(401, err.status)
+            self.assertIn('Password logon is not enabled', str(err))
+        self.assertEqual(0, store.active_count())
+
+
 class TestPasswordLogon(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
-        self.store = auth.SessionStore()
+        self.store = auth.SessionStore(users=auth.DEFAULT_USERS)
         self.addCleanup(self.store.close)
 
-    def test_default_user_logs_on(self):
+    def test_configured_user_logs_on(self):
         token = self.store.logon_password('padmin', 'padmin')
         self.assertTrue(self.store.validate(token))
         self.assertEqual(1, self.store.active_count())
@@ -65,7 +80,7 @@ class TestPasswordLogon(testtools.TestCase):
         self.assertEqual(401, wrong_user.status)
         self.assertEqual(str(wrong_password), str(wrong_user))
 
-    def test_users_replace_the_default(self):
+    def test_users_are_the_only_ones_accepted(self):
         store = auth.SessionStore(users={'neo': 'trinity'})
         self.addCleanup(store.close)
         self.assertTrue(store.validate(store.logon_password('neo',
@@ -123,6 +138,47 @@ class TestPasswordLogon(testtools.TestCase):
             thread.join()
         self.assertEqual(400, len(set(tokens)))
         self.assertEqual(400, self.store.active_count())
+
+
+class TestUsersFile(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.path = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                                 'users')
+
+    def write(self, text, mode=0o600):
+        with open(self.path, 'w') as users_file:
+            users_file.write(text)
+        os.chmod(self.path, mode)
+
+    def test_names_and_passwords(self):
+        self.write('# who may log on\nneo:trinity\n\n morpheus :a:b c\n')
+        self.assertEqual({'neo': 'trinity', 'morpheus': 'a:b c'},
+                         auth.load_users(self.path))
+
+    def test_a_file_others_may_read_is_refused(self):
+        for mode in (0o640, 0o604, 0o660):
+            self.write('neo:trinity\n', mode)
+            self.assertRaisesRegex(auth.UsersFileError,
+                                   'readable by its owner only',
+                                   auth.load_users, self.path)
+
+    def test_bad_lines_are_named_without_their_password(self):
+        for text in ('neo\n', ':trinity\n', 'neo:\n'):
+            self.write('ok:fine\n' + text)
+            err = self.assertRaises(auth.UsersFileError, auth.load_users,
+                                    self.path)
+            self.assertIn('line 2 is not NAME:PASSWORD', str(err))
+            self.assertNotIn('trinity', str(err))
+
+    def test_no_user_or_no_file(self):
+        self.write('# nobody\n')
+        self.assertRaisesRegex(auth.UsersFileError, 'names no user',
+                               auth.load_users, self.path)
+        os.unlink(self.path)
+        self.assertRaisesRegex(auth.UsersFileError, 'cannot read users file',
+                               auth.load_users, self.path)
 
 
 class TestFileLogon(testtools.TestCase):

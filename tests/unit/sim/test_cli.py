@@ -38,8 +38,8 @@ class TestArguments(CliTestCase):
     def test_serve_help_names_every_option(self):
         self.assertRaises(SystemExit, cli.main, ['serve', '--help'])
         for option in ('--systems', '--lpars', '--vioses', '--port',
-                       '--host', '--file-auth', '--https', '--latency-ms',
-                       '--job-seconds', '--state', '--seed'):
+                       '--host', '--file-auth', '--https', '--users',
+                       '--latency-ms', '--job-seconds', '--state', '--seed'):
             self.assertIn(option, self.stdout.getvalue())
 
     def test_defaults_are_file_auth_on_the_novalink_port(self):
@@ -100,4 +100,22 @@ class TestRefusedState(CliTestCase):
         self.assertEqual(1, status)
         self.assertIn("refusing class 'subprocess:Popen'",
                       self.stderr.getvalue())
+        self.assertNotIn('ready', self.stdout.getvalue())
+
+
+class TestRefusedUsers(CliTestCase):
+
+    def test_a_users_file_others_may_read_stops_the_start(self):
+        path = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                            'users')
+        with open(path, 'w') as users_file:
+            users_file.write('neo:trinity\n')
+        os.chmod(path, 0o644)
+        status = cli.serve(cli.parse_args(['serve', '--users', path,
+                                           '--port', '0']))
+        self.assertEqual(1, status)
+        self.assertEqual(
+            'powervm-sim: users file %s is open to other users; make it '
+            'readable by its owner only (chmod 600)\n' % path,
+            self.stderr.getvalue())
         self.assertNotIn('ready', self.stdout.getvalue())
