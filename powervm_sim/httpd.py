@@ -15,6 +15,18 @@ reads a chunked body to its end, as pypowervm's uploads send it), and
 it comes and ends the connection.  A request body the app left unread is
 read and dropped before the next request, or the connection is closed when
 too much is left.
+
+A request must arrive in time: from its first byte (from the connection's
+accept for the first request, so a TLS handshake counts), its head and
+body get ``request_seconds`` (and a second more for every MIN_BODY_RATE
+bytes received, so that a large upload at a fair rate is never cut),
+however the client spreads its bytes.  A client that is late is answered
+408 (once it has sent a byte of its request) and its connection closed.
+
+The server closes a connection lingering: it stops sending, then reads and
+drops what the client still sends for a while, so that a client still
+sending a body the server refused reads the answer (a 413) instead of a
+connection reset.
 """
 
 import email.utils
@@ -25,6 +37,7 @@ import socket
 import socketserver
 import sys
 import threading
+import time
 import urllib.parse
 
 LOG = logging.getLogger(__name__)
@@ -32,12 +45,21 @@ LOG = logging.getLogger(__name__)
 # Longest request or header line, and most header lines, accepted.
 MAX_LINE = 64 * 1024
 MAX_HEADERS = 100
-# Seconds a connection may sit idle (or a read or send may stall) before
-# it is closed.
+# Seconds a connection may sit idle between requests (or a send stall)
+# before it is closed.
 IDLE_SECONDS = 60.0
+# Seconds a request's head and body have to arrive, from its first byte.
+REQUEST_SECONDS = 60.0
+# Body bytes received that earn a request one second more.
+MIN_BODY_RATE = 64 * 1024
 # A request body the app did not read is dropped up to this many bytes;
 # past that the connection is closed instead.
 MAX_DRAIN = 1024 * 1024
+# What a closing connection still reads and drops from the client, at
+# most: enough for a client to finish sending a refused body at loopback
+# speed and read the answer.
+LINGER_SECONDS = 2.0
+LINGER_BYTES = 64 * 1024 * 1024
 # A first body piece up to this size goes out in one send with the head;
 # a larger one is sent on its own rather than copied.
 _JOIN_LIMIT = 64 * 1024
@@ -52,6 +74,68 @@ class BadRequest(Exception):
 
 class ClientGone(ConnectionError):
     """The client closed or broke the connection mid-exchange."""
+
+
+class RequestTimeout(ClientGone):
+    """The request did not arrive by its deadline (answered 408)."""
+
+
+class _TimedSocket(io.RawIOBase):
+    """A connection's socket: reads wait no longer than the deadline of the
+    request being read (IDLE_SECONDS between requests), sends no longer
+    than IDLE_SECONDS."""
+
+    def __init__(self, sock, request_seconds):
+        super().__init__()
+        self._sock = sock
+        self._request_seconds = request_seconds
+        self._started = None
+        self._received = 0
+
+    def readable(self):
+        return True
+
+    def writable(self):
+        return True
+
+    def request_begins(self):
+        """A request is on its way: its deadline runs (if it did not)."""
+        if self._started is None:
+            self._started = time.monotonic()
+            self._received = 0
+
+    def request_ends(self):
+        self._started = None
+
+    def readinto(self, buffer):
+        self._sock.settimeout(self._read_timeout())
+        try:
+            read = self._sock.recv_into(buffer)
+        except TimeoutError:
+            if self._started is None:
+                raise
+            raise self._late() from None
+        self._received += read
+        return read
+
+    def _read_timeout(self):
+        if self._started is None:
+            return IDLE_SECONDS
+        deadline = (self._started + self._request_seconds +
+                    self._received / MIN_BODY_RATE)
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise self._late()
+        return min(left, IDLE_SECONDS)
+
+    def _late(self):
+        return RequestTimeout('the request did not arrive within %g '
+                              'seconds' % self._request_seconds)
+
+    def write(self, data):
+        self._sock.settimeout(IDLE_SECONDS)
+        self._sock.sendall(data)
+        return len(data)
 
 
 class _FixedBody(io.RawIOBase):
@@ -219,12 +303,22 @@ class _Exchange:
 class _Connection(socketserver.StreamRequestHandler):
     """Serves the requests of one client connection, one after another."""
 
-    timeout = IDLE_SECONDS
-    # Small responses go out at once, not after the client's delayed ACK.
-    disable_nagle_algorithm = True
+    def setup(self):
+        self.connection = self.request
+        # Small responses go out at once, not after the client's delayed
+        # ACK.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY,
+                                   True)
+        self.stream = _TimedSocket(self.connection,
+                                   self.server.request_seconds)
+        self.rfile = io.BufferedReader(self.stream)
+        self.wfile = self.stream
 
     def handle(self):
         self.server.opened(self.connection)
+        # A client that connects and then dawdles (in its TLS handshake,
+        # say) is as late as one that dawdles in its request.
+        self.stream.request_begins()
         try:
             while self._serve_one():
                 pass
@@ -238,23 +332,32 @@ class _Connection(socketserver.StreamRequestHandler):
 
     def _serve_one(self):
         """Serve one request; whether the connection stays open."""
-        line = self.rfile.readline(MAX_LINE + 1)
-        if line == _CRLF:
-            # RFC 9112 2.2: ignore an empty line before a request line.
-            line = self.rfile.readline(MAX_LINE + 1)
-        if not line:
+        if not self.rfile.peek(1):
             return False
+        self.stream.request_begins()
         try:
+            return self._serve_request()
+        finally:
+            self.stream.request_ends()
+
+    def _serve_request(self):
+        try:
+            line = self.rfile.readline(MAX_LINE + 1)
+            if line == _CRLF:
+                # RFC 9112 2.2: ignore an empty line before a request line.
+                line = self.rfile.readline(MAX_LINE + 1)
+            if not line:
+                return False
             method, target, version = _request_line(line)
             headers = self._read_headers()
-        except BadRequest as exc:
-            self._refuse(400, str(exc))
-            return False
-        keep_alive = _keep_alive(version, headers.get('HTTP_CONNECTION', ''))
-        try:
+            keep_alive = _keep_alive(version,
+                                     headers.get('HTTP_CONNECTION', ''))
             body = _body(self.rfile, headers)
         except BadRequest as exc:
             self._refuse(400, str(exc))
+            return False
+        except RequestTimeout as exc:
+            self._refuse(408, str(exc))
             return False
         if (version == 'HTTP/1.1' and
                 headers.get('HTTP_EXPECT', '').lower() == '100-continue'):
@@ -332,6 +435,12 @@ class _Connection(socketserver.StreamRequestHandler):
             for piece in result:
                 exchange.write(piece)
             exchange.finish()
+        except RequestTimeout as exc:
+            # The body the app was reading came too slowly: say so, unless
+            # an answer has begun, and end the connection, quietly.
+            if not exchange.head_sent:
+                self._refuse(408, str(exc))
+            raise
         except ClientGone:
             # The client went away (or the app dropped the connection).
             raise
@@ -354,10 +463,34 @@ class _Connection(socketserver.StreamRequestHandler):
 
     def _refuse(self, code, message):
         body = message.encode()
-        reason = {400: 'Bad Request', 500: 'Internal Server Error'}[code]
+        reason = {400: 'Bad Request', 408: 'Request Timeout',
+                  500: 'Internal Server Error'}[code]
         self.wfile.write(('HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\n'
                           'Content-Length: %d\r\nConnection: close\r\n\r\n'
                           % (code, reason, len(body))).encode() + body)
+
+
+def _linger(sock):
+    """Read and drop what the client still sends, until it closes its side
+    or LINGER_SECONDS or LINGER_BYTES run out.
+
+    Closing a socket with unread bytes resets the connection, and the
+    reset can destroy the answer before the client reads it.
+    """
+    deadline = time.monotonic() + LINGER_SECONDS
+    left = LINGER_BYTES
+    while left > 0:
+        wait = deadline - time.monotonic()
+        if wait <= 0:
+            return
+        sock.settimeout(wait)
+        try:
+            piece = sock.recv(min(left, 64 * 1024))
+        except TimeoutError:
+            return
+        if not piece:
+            return
+        left -= len(piece)
 
 
 def _request_line(line):
@@ -410,11 +543,13 @@ class HTTPServer(socketserver.BaseServer):
     reach a server that was stopped.
     """
 
-    def __init__(self, listener, app, scheme='http'):
+    def __init__(self, listener, app, scheme='http',
+                 request_seconds=REQUEST_SECONDS):
         super().__init__(listener.getsockname(), _Connection)
         self.socket = listener
         self.app = app
         self.scheme = scheme
+        self.request_seconds = request_seconds
         self._open = set()
         self._lock = threading.Lock()
         self._accepted = queue.SimpleQueue()
@@ -460,6 +595,7 @@ class HTTPServer(socketserver.BaseServer):
     def shutdown_request(self, request):
         try:
             request.shutdown(socket.SHUT_WR)
+            _linger(request)
         except OSError:
             LOG.debug('connection already shut down')
         request.close()

@@ -40,9 +40,14 @@ def _tls(listener, cert):
 
 
 class Server:
-    """One listening socket for one simulator application."""
+    """One listening socket for one simulator application.
 
-    def __init__(self, app, host='127.0.0.1', port=0, cert=None):
+    :param request_seconds: how long a request's head and body may take to
+                            arrive (see httpd.py).
+    """
+
+    def __init__(self, app, host='127.0.0.1', port=0, cert=None,
+                 request_seconds=httpd.REQUEST_SECONDS):
         listener = _listen(host, port)
         self.protocol = 'https' if cert else 'http'
         if cert is not None:
@@ -51,7 +56,8 @@ class Server:
             except (OSError, ValueError):
                 listener.close()
                 raise
-        self._server = httpd.HTTPServer(listener, app, self.protocol)
+        self._server = httpd.HTTPServer(listener, app, self.protocol,
+                                        request_seconds)
         self.host = host
         self.port = listener.getsockname()[1]
         self._thread = None
