@@ -28,6 +28,11 @@ only in the ``powervm_sim.model`` package, must be a dataclass defined
 there under exactly the saved name, and may only receive its own fields.
 Anything else raises :class:`StateError` naming the offending entry.
 
+A save writes the JSON to a temporary file beside ``FILE``
+(``.FILE.state-XXXXXXXX``), renames it over ``FILE`` and syncs the directory,
+so that the rename itself survives a crash.  A save cut short by a kill
+leaves its temporary file behind; the next save removes it.
+
 Disk contents (the model's ContentStore) do not go into the JSON: they
 stay files in the directory ``FILE + '.d'``.  A loaded model keeps its
 contents there directly, so only models whose store lives elsewhere have
@@ -70,6 +75,12 @@ _ATTRIBUTE_NAME = re.compile(r'^_?[a-z][a-z0-9_]*$')
 _COUNT_REPR = re.compile(r'^count\((-?\d+)(?:, (-?\d+))?\)$')
 _NON_FINITE = {'inf': math.inf, '-inf': -math.inf, 'nan': math.nan}
 _COPY_CHUNK = 1024 * 1024
+# Prefixes of the temporary files a save makes: beside the state file
+# (after its name) and in its content directory.
+_STATE_TEMP = '.%s.state-'
+_COPY_TEMP = '.copy-'
+# What tempfile.mkstemp adds to a prefix.
+_TEMP_NAME = '[a-z0-9_]{8}'
 
 
 class StateError(ValueError):
@@ -200,15 +211,46 @@ def save(model, path):
         source = model.content.root_dir
     text = json.dumps(document, allow_nan=False, separators=(',', ':'))
     target = content_dir(path)
+    # Saves of one file are not run side by side (AutoSaver serializes
+    # them): every temporary file a save would make is a crashed one's.
+    _remove_stale_temps(*_state_temp(path))
+    _remove_stale_temps(target, _COPY_TEMP)
     if os.path.realpath(source) != os.path.realpath(target):
         _sync_content(source, target)
     _write_atomically(path, text)
     return path
 
 
+def _state_temp(path):
+    """(directory, prefix) of the temporary files that save ``path``."""
+    directory, name = os.path.split(os.path.abspath(path))
+    return directory, _STATE_TEMP % name
+
+
+def _remove_stale_temps(directory, prefix):
+    """Remove what mkstemp made in ``directory`` with ``prefix``."""
+    pattern = re.compile(re.escape(prefix) + _TEMP_NAME)
+    try:
+        names = os.listdir(directory)
+    except FileNotFoundError:
+        return
+    for name in names:
+        if pattern.fullmatch(name):
+            LOG.info('Removing %s, left by a save that did not finish',
+                     os.path.join(directory, name))
+            _remove(os.path.join(directory, name))
+
+
+def _remove(path):
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
 def _write_atomically(path, text):
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, temp_path = tempfile.mkstemp(dir=directory, prefix='.state-')
+    directory, prefix = _state_temp(path)
+    fd, temp_path = tempfile.mkstemp(dir=directory, prefix=prefix)
     try:
         with os.fdopen(fd, 'w', encoding='utf-8') as out:
             out.write(text)
@@ -218,6 +260,17 @@ def _write_atomically(path, text):
     except BaseException:
         os.unlink(temp_path)
         raise
+    _fsync_directory(directory)
+
+
+def _fsync_directory(directory):
+    # The rename is an entry of the directory: until the directory is
+    # synced, a crash may bring back the old state file, or none at all.
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _blob_names(directory):
@@ -239,7 +292,7 @@ def _sync_content(source, target):
 def _copy_sparse(source_path, target_dir, name):
     """Copy one blob, leaving its holes holes: a new 20 GB disk is a 20 GB
     sparse file, which must not become 20 GB of written zeros."""
-    fd, temp_path = tempfile.mkstemp(dir=target_dir, prefix='.copy-')
+    fd, temp_path = tempfile.mkstemp(dir=target_dir, prefix=_COPY_TEMP)
     try:
         with open(source_path, 'rb') as source, os.fdopen(fd, 'wb') as out:
             size = os.fstat(source.fileno()).st_size
@@ -503,12 +556,18 @@ def load(path):
                         accepts (wrong format or version, a class outside
                         the model package, unknown fields, bad references).
     """
-    document = _read_document(path)
-    decoder = _Decoder(document['objects'])
-    decoder.fill()
-    model = model_mod.Model()
-    _restore_attributes(model, document['model'], decoder)
-    _restore_registry(model, document['registry'], decoder)
+    try:
+        document = _read_document(path)
+        decoder = _Decoder(document['objects'])
+        decoder.fill()
+        model = model_mod.Model()
+        _restore_attributes(model, document['model'], decoder)
+        _restore_registry(model, document['registry'], decoder)
+    except RecursionError:
+        # Nesting only a hostile or corrupt file has: the JSON parser and
+        # the decoder both recurse per level.
+        raise StateError('%s nests its values too deeply to be a state '
+                         'file' % path) from None
     return bind_content(model, path)
 
 

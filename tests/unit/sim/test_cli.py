@@ -102,6 +102,17 @@ class TestRefusedState(CliTestCase):
                       self.stderr.getvalue())
         self.assertNotIn('ready', self.stdout.getvalue())
 
+    def test_a_deeply_nested_state_file_is_one_line_too(self):
+        path = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                            'sim.json')
+        with open(path, 'w') as out:
+            out.write('[' * 100000 + ']' * 100000)
+        status = cli.serve(cli.parse_args(['serve', '--state', path,
+                                           '--port', '0']))
+        self.assertEqual(1, status)
+        self.assertEqual('powervm-sim: %s nests its values too deeply to be '
+                         'a state file\n' % path, self.stderr.getvalue())
+
 
 class TestRefusedUsers(CliTestCase):
 

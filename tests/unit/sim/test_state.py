@@ -6,6 +6,8 @@ import itertools
 import json
 import os
 import re
+import signal
+import subprocess
 import sys
 import typing
 
@@ -334,3 +336,130 @@ class TestRefused(testtools.TestCase):
             resources.ResourceType('x', None, list))
         self.assertRaisesRegex(state.StateError, 'is not a model class',
                                state.save, self.model, self.path)
+
+
+class TestDeepNesting(testtools.TestCase):
+    """A state file nested deeper than Python recurses is refused like any
+    other bad file, never with a RecursionError."""
+
+    def setUp(self):
+        super().setUp()
+        self.path = os.path.join(self.useFixture(fixtures.TempDir()).path,
+                                 'state.json')
+
+    def assertRefused(self, text):
+        with open(self.path, 'w') as out:
+            out.write(text)
+        self.assertRaisesRegex(state.StateError, 'nests its values too '
+                               'deeply', state.load, self.path)
+
+    def test_deeper_than_the_json_parser_goes(self):
+        self.assertRefused('[' * 100000 + ']' * 100000)
+
+    def test_deeper_than_the_decoder_goes(self):
+        # Parsed, then too deep for the decoder's recursion.
+        depth = sys.getrecursionlimit() - 100
+        nested = '[' * depth + ']' * depth
+        self.assertRefused(
+            '{"format": "%s", "version": %d, "objects": [], "model": '
+            '{"systems": %s}, "registry": {"objects": [], "etags": '
+            '{"$count": [1, 1]}}}' % (state.FORMAT, state.VERSION, nested))
+
+
+# Run in a child process: saves a model to argv[1] and is killed (as by
+# kill -9) between writing a temporary file and renaming it to its place
+# in the directory argv[2] (the state file's or its contents').
+_KILLED_SAVE = '''
+import os, signal, sys
+from powervm_sim import model as model_mod, state
+from powervm_sim.model import builder
+model = model_mod.Model()
+builder.build(model, systems=1, vioses=1)
+rename = os.replace
+def replace(source, target):
+    if os.path.dirname(target) == sys.argv[2]:
+        os.kill(os.getpid(), signal.SIGKILL)
+    rename(source, target)
+os.replace = replace
+state.save(model, sys.argv[1])
+'''
+
+
+class TestCrashedSaves(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.directory = self.useFixture(fixtures.TempDir()).path
+        self.path = os.path.join(self.directory, 'state.json')
+        self.model = built_model(self, systems=1, vioses=1, lpars=0)
+
+    def killed_save(self, directory):
+        """The temporary files a save killed before a rename into
+        ``directory`` left there."""
+        child = subprocess.run([sys.executable, '-c', _KILLED_SAVE,
+                                self.path, directory], capture_output=True)
+        self.assertEqual(-signal.SIGKILL, child.returncode, child.stderr)
+        return [name for name in os.listdir(directory)
+                if name.startswith('.')]
+
+    def test_the_next_save_removes_what_a_killed_save_left(self):
+        [left] = self.killed_save(self.directory)
+        self.assertTrue(left.startswith('.state.json.state-'), left)
+        state.save(self.model, self.path)
+        self.assertEqual(['state.json', 'state.json.d'],
+                         sorted(os.listdir(self.directory)))
+
+    def test_the_next_save_removes_a_killed_copy_of_contents(self):
+        contents = state.content_dir(self.path)
+        self.assertEqual(1, len(self.killed_save(contents)))
+        state.save(self.model, self.path)
+        self.assertEqual([], [name for name in os.listdir(contents)
+                              if name.startswith('.')])
+
+    def test_only_this_files_leftovers_are_removed(self):
+        others = ['.other.json.state-abcd1234', '.state-abcd1234',
+                  '.state.json.state-abcd12345', 'state.json.state-abcd1234',
+                  '.state.json.state-x']
+        for name in others:
+            open(os.path.join(self.directory, name), 'w').close()
+        os.makedirs(self.path + '.d')
+        copies = os.path.join(self.path + '.d', '.copy-abcd1234')
+        uploads = os.path.join(self.path + '.d', '.new-abcd1234')
+        for name in (copies, uploads):
+            open(name, 'w').close()
+        state.save(self.model, self.path)
+        self.assertEqual(sorted(others + ['state.json', 'state.json.d']),
+                         sorted(os.listdir(self.directory)))
+        # A save's own copies go; a blob being uploaded is not a save's.
+        self.assertFalse(os.path.exists(copies))
+        self.assertTrue(os.path.exists(uploads))
+
+
+class TestDurableRename(testtools.TestCase):
+    """The rename of a save is synced to disk with its directory.
+
+    An fsync leaves nothing a test can read back (only a crash at the
+    right moment would show it was missing), so os.fsync is wrapped, not
+    replaced: every sync still happens, and the wrapper notes what was
+    synced and what the state file held at that moment.
+    """
+
+    def test_the_directory_is_synced_after_the_rename(self):
+        directory = self.useFixture(fixtures.TempDir()).path
+        path = os.path.join(directory, 'state.json')
+        model = built_model(self, systems=1, vioses=1, lpars=0)
+        real_fsync = os.fsync
+        synced = []
+
+        def fsync(fd):
+            real_fsync(fd)
+            synced.append((os.fstat(fd), os.path.exists(path)))
+
+        self.useFixture(fixtures.MonkeyPatch('os.fsync', fsync))
+        state.save(model, path)
+        directory_stat = os.stat(directory)
+        # One sync of the directory, once the state file was in place.
+        self.assertEqual([True], [
+            renamed for synced_stat, renamed in synced
+            if (synced_stat.st_dev, synced_stat.st_ino) ==
+            (directory_stat.st_dev, directory_stat.st_ino)])
