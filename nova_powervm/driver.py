@@ -98,7 +98,8 @@ class PowerVMDriver(driver.ComputeDriver):
     def cleanup_host(self, host):
         """Stop listening for NovaLink events and log off."""
         if self._event_handler is not None:
-            event.stop(self.adapter, self._event_handler)
+            event.stop(self.adapter, self._event_handler,
+                       CONF.powervm.request_timeout)
             self._event_handler = None
         if self.adapter is not None:
             pvm_adapter.disconnect(self.adapter)

@@ -156,7 +156,18 @@ def start(driver, adapter, delay):
     return handler
 
 
-def stop(adapter, handler):
-    """Stop listening (the listener's thread ends once nobody listens)."""
-    adapter.session.get_event_listener().unsubscribe(handler)
+def stop(adapter, handler, wait):
+    """Stop listening, and let the poll in flight end.
+
+    The listener's thread ends once nobody listens, after its poll in
+    flight returns.  Logging off before that would have NovaLink refuse
+    the poll (a 401), and the thread would report NovaLink down and sleep
+    before it ends: wait for it, at most ``wait`` seconds.
+    """
+    listener = adapter.session.get_event_listener()
+    # pypowervm offers no public way to the thread.
+    poller = listener._pthread
+    listener.unsubscribe(handler)
     handler.stop()
+    if poller is not None and listener._pthread is None:
+        poller.join(wait)

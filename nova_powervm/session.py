@@ -114,4 +114,4 @@ class Session(pvm_adpt.Session):
             with self._all_connections_lock:
                 connections = list(self._all_connections)
             for connection in connections:
-                connection.discard()
+                connection.retire()

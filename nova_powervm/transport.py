@@ -28,6 +28,7 @@ import http.client
 import os
 import select
 import ssl
+import threading
 import time
 import urllib.parse
 import weakref
@@ -167,10 +168,29 @@ class Connection:
         self._held_verify = None
         self._last_used = 0.0
         self._last_answer = None
+        # Whether a request is under way, and whether the connection is to
+        # be closed when it ends (see retire).
+        self._state_lock = threading.Lock()
+        self._busy = False
+        self._retiring = False
         weakref.finalize(self, _close_held, self._held)
 
     def request(self, method, url, data=None, headers=None, timeout=None,
                 stream=False):
+        with self._state_lock:
+            self._busy = True
+        try:
+            answer = self._exchange(method, url, data, headers, timeout,
+                                    stream)
+        finally:
+            with self._state_lock:
+                self._busy = False
+                if self._retiring:
+                    self._retiring = False
+                    self.discard()
+        return answer
+
+    def _exchange(self, method, url, data, headers, timeout, stream):
         conn = self._ready(timeout)
         body = data or None
         if isinstance(body, str):
@@ -192,6 +212,16 @@ class Connection:
     def discard(self):
         """Close the connection (the next request opens a new one)."""
         _close_held(self._held)
+
+    def retire(self):
+        """Close the connection from any thread: now if it is idle, else
+        when its request ends (an event poll in flight ends normally
+        rather than on a socket closed under it)."""
+        with self._state_lock:
+            if self._busy:
+                self._retiring = True
+            else:
+                self.discard()
 
     def _ready(self, timeout):
         """The connection, ready for a request; a new one if the last was

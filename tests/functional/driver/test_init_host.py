@@ -70,10 +70,11 @@ class NotNovaLink(fixtures_lib.Fixture):
         self.addCleanup(self.server.shutdown)
 
 
-def _event_poll_threads():
+def _event_poll_threads(polling_only=True):
+    """pypowervm's event poll threads alive (and not told to stop)."""
     return [thread for thread in threading.enumerate()
             if isinstance(thread, pvm_adpt._EventPollThread)
-            and thread.is_alive() and not thread.done]
+            and thread.is_alive() and not (polling_only and thread.done)]
 
 
 class TestInitHost(test.TestCase):
@@ -151,6 +152,18 @@ class TestInitHost(test.TestCase):
         self.assertEqual(1, self._sessions())
         driver_fixture.driver.cleanup_host(fixtures.HOST)
         self.assertEqual(0, self._sessions())
+
+    def test_cleanup_host_lets_the_event_poll_end_first(self):
+        # Logged off under it, the poll would meet a 401, and its thread
+        # would report NovaLink down and sleep before it ends.
+        driver_fixture = self._driver()
+        driver_fixture.init_host()
+        for _ in range(5):
+            driver_fixture.driver.cleanup_host(fixtures.HOST)
+            self.assertEqual([], _event_poll_threads(polling_only=False))
+            driver_fixture.driver.init_host(fixtures.HOST)
+        self.assertNotIn('Error while getting PowerVM events',
+                         self.stdlog.logger.output)
 
     def test_black_hole_endpoint_fails_within_the_budget(self):
         hole = self.useFixture(BlackHole())

@@ -408,7 +408,8 @@ class TestDriverMachine(fixtures.DriverTestCase):
         # their events arrive: a fault armed for a step would sometimes
         # meet its requests instead, and an example that failed once
         # would pass when Hypothesis runs it again to shrink it.
-        event.stop(self.driver.adapter, self.driver._event_handler)
+        event.stop(self.driver.adapter, self.driver._event_handler,
+                   wait=5)
         self.driver._event_handler = None
         # Every example finds the image cache, which reset_host keeps:
         # the first one must not be the only one that uploads the image.
