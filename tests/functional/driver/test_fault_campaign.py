@@ -25,6 +25,7 @@ from testtools import content
 from taskflow import states as tf_states
 from taskflow.types import notifier as tf_notifier
 
+from nova_powervm.volume import connector as pvm_connector
 from powervm_sim import faults
 from tests.functional.driver import fixtures
 
@@ -444,3 +445,51 @@ class TestSnapshotCampaign(FaultCampaignTestCase):
                             self.assert_no_snapshot_left)
         self.report('snapshot', self.campaign(calls, lambda: None,
                                               self.run_snapshot))
+
+
+# What reaches nova from a volume connector whose VIOS read failed.
+CONNECTOR_ERRORS = {
+    HTTP_500.name: pvm_exc.HttpError,
+    VIOS_BUSY.name: pvm_exc.HttpError,
+    DROP_BEFORE.name: pvm_exc.ConnectionError,
+    DROP_AFTER.name: pvm_exc.ConnectionError,
+}
+
+
+class TestVolumeConnectorCampaign(FaultCampaignTestCase):
+    """The connector reads the active VIOSes, then asks the first for its
+    iSCSI initiator name with a job: a failed discovery leaves a connector
+    for Fibre Channel, and the next connector tries again."""
+
+    def connector(self, _instance=None):
+        # Every run discovers the initiator anew.
+        pvm_connector._INITIATORS.clear()
+        return self.driver.get_volume_connector(None)
+
+    def assert_complete(self, connector):
+        self.assertEqual(4, len(connector['wwpns']))
+        self.assertTrue(connector['initiator'].startswith('iqn.'))
+
+    def run_connector(self, _prepared, call, fault):
+        reads_vioses = call.method == 'GET' and call.path.endswith(
+            '/VirtualIOServer')
+        result = []
+        expected = CONNECTOR_ERRORS[fault.name] if reads_vioses else None
+        failed = self.ends_as(expected, lambda: result.append(
+            self.connector()))
+        if result and not survivable(call):
+            self.assertNotIn('initiator', result[0])
+            self.assertEqual(4, len(result[0]['wwpns']))
+            failed = True
+        elif result:
+            self.assert_complete(result[0])
+        # Asked again, with NovaLink well, the connector is whole.
+        self.assert_complete(self.driver.get_volume_connector(None))
+        return failed
+
+    def test_every_call_of_the_volume_connector(self):
+        calls = self.record(self.connector, lambda: None,
+                            lambda _instance: None)
+        self.assertIn('ISCSIDiscovery', {call.job for call in calls})
+        self.report('volume connector', self.campaign(
+            calls, lambda: None, self.run_connector))
