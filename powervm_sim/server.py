@@ -39,6 +39,9 @@ def _tls(listener, cert):
                                do_handshake_on_connect=False)
 
 
+STOP_POLL_SECONDS = 0.02
+
+
 class Server:
     """One listening socket for one simulator application.
 
@@ -74,13 +77,15 @@ class Server:
 
     def start(self):
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name='powervm-sim-%d' %
-            self.port, daemon=True)
+            target=self.serve_forever, name='powervm-sim-%d' % self.port,
+            daemon=True)
         self._thread.start()
         return self
 
     def serve_forever(self):
-        self._server.serve_forever()
+        # How often the loop looks for stop(): socketserver's 0.5 s would
+        # make every stop (one per test) wait that long.
+        self._server.serve_forever(poll_interval=STOP_POLL_SECONDS)
 
     def stop(self):
         self._server.shutdown()
