@@ -21,14 +21,15 @@ the order of the elements a client sends.  One line per element::
                                           element is (each item of a list)
 
 Field paths are attribute names on the model object (dotted for nested
-objects).  ``:int``, ``:float`` and ``:bool`` convert parsed text.  The
+objects).  ``:int`` (32 bits), ``:long`` (64 bits), ``:float`` and ``:bool``
+convert parsed text.  The
 trailing upper-case word, when present, is the ``kb`` access flag real NovaLink
 attaches (CUD, CUR, COD, ROR, ROO, CUA, UOD).
 
 Parsing is strict where Python is lenient: values are read as XML Schema
 writes them (no ``1_000``, no other scripts' digits, no NaN or infinity),
-ints are 32-bit as NovaLink's, floats at most 2**53 in size, and no text is
-longer than MAX_TEXT.
+ints are 32-bit and longs 64-bit as NovaLink's, floats at most 2**53 in
+size, and no text is longer than MAX_TEXT.
 """
 
 import dataclasses
@@ -47,8 +48,10 @@ _MARKERS = frozenset({'metadata', 'required'})
 # and value NovaLink takes, short enough that a hostile body cannot plant
 # megabytes in the model (which every feed would render again).
 MAX_TEXT = 4096
-# XML Schema's int (NovaLink's) and the lexical forms of int and double.
-_INT_RANGE = range(-2 ** 31, 2 ** 31)
+# XML Schema's int (most of NovaLink's numbers) and long (byte counts),
+# and the lexical forms of integers and doubles.
+_INT_RANGES = {'int': range(-2 ** 31, 2 ** 31),
+               'long': range(-2 ** 63, 2 ** 63)}
 # Beyond this a double no longer holds every whole number; no size or rate
 # NovaLink takes comes near it, and the model's arithmetic on a value up to
 # it (GB to bytes) stays finite.
@@ -433,8 +436,8 @@ def _value(node, element, path):
 
 
 def _converted(kind, text, path):
-    if kind == 'int' and _INT_TEXT.fullmatch(text) and \
-            int(text) in _INT_RANGE:
+    if kind in _INT_RANGES and _INT_TEXT.fullmatch(text) and \
+            int(text) in _INT_RANGES[kind]:
         return int(text)
     if kind == 'float' and _FLOAT_TEXT.fullmatch(text) and \
             abs(float(text)) <= _FLOAT_LIMIT:

@@ -104,8 +104,8 @@ File
   SHA256 = sha256 COR
   FileUUID ~ uuid ROR
   AssetLink -> asset_href
-  ExpectedFileSizeInBytes = expected_size:int COD
-  CurrentFileSizeInBytes ~ current_size:int ROR
+  ExpectedFileSizeInBytes = expected_size:long COD
+  CurrentFileSizeInBytes ~ current_size:long ROR
   FileEnumType [required] = file_enum_type COR
   TargetVirtualIOServerUUID [required] = target_vios_uuid COR
   TargetDeviceUniqueDeviceID = target_udid COR

@@ -375,6 +375,14 @@ class TestFileApi(StorageTestBase):
         self.assertRaises(pvm_exc.HttpNotFound, self.adapter.delete, 'File',
                           root_id=record.uuid, service='web')
 
+    def test_a_file_of_an_image_beyond_4_gib_is_taken(self):
+        # Its size is an xs:long: images are often larger than 2**31 bytes.
+        vdisk = self.model.add_vdisk(self.datavg, 'large', 8)
+        size = 5 * 1024 ** 3 + 7
+        record = self.create_file(vdisk.udid, size=size)
+        self.assertEqual(size, record.expected_file_size)
+        self.adapter.delete('File', root_id=record.uuid, service='web')
+
     def test_wrong_size_upload_is_refused_and_the_disk_kept(self):
         vdisk = self.datavg.vdisks[0]
         record = self.create_file(vdisk.udid, size=4)
