@@ -211,7 +211,11 @@ class Connection:
 
     def discard(self):
         """Close the connection (the next request opens a new one)."""
-        _close_held(self._held)
+        # Not through the module's _close_held: pypowervm logs off from
+        # __del__, maybe while the interpreter has emptied the modules.
+        conn = self._held[0]
+        if conn is not None:
+            conn.close()
 
     def retire(self):
         """Close the connection from any thread: now if it is idle, else

@@ -90,7 +90,8 @@ def _get_cost(server, adapter):
 
 # ---------------------------------------------------------------- spawns
 class CallingThreads:
-    """Which threads call NovaLink through ``session``."""
+    """Which threads call NovaLink through ``session`` (since the last
+    ``reset``)."""
 
     def __init__(self, session):
         self.idents = set()
@@ -101,6 +102,9 @@ class CallingThreads:
             return request(*args, **kwargs)
 
         session.request = counted
+
+    def reset(self):
+        self.idents = set()
 
 
 def _spawns(report):
@@ -128,15 +132,17 @@ def _spawns(report):
         report.measure('TLS handshakes per spawn, %s' % SHIPPED,
                        handshakes[SHIPPED], 'handshakes')
         report.measure('TLS handshakes per spawn, %s' % KEPT,
-                       handshakes[KEPT], 'handshakes', threads, bench.LOWER,
-                       note='target: the %d threads that called NovaLink '
-                       'during the spawn (its own, the event listener\'s, '
-                       'and any pypowervm worker)' % threads)
+                       handshakes[KEPT], 'handshakes', threads[KEPT],
+                       bench.LOWER, note=(
+                           'target: the %d threads that called NovaLink '
+                           'during the spawn (its own, the event '
+                           'listener\'s, pypowervm\'s workers)'
+                           % threads[KEPT]))
 
 
 def _compare_spawns(host, session, server, numbers, latency):
-    """({mode: handshakes}, threads that called, {mode: seconds}), the
-    medians of SPAWNS spawns per mode, the modes alternating."""
+    """({mode: handshakes}, {mode: threads that called}, {mode: seconds}),
+    the medians of SPAWNS spawns per mode, the modes alternating."""
     calling = CallingThreads(session)
     model = host.sim.latency
     if latency:
@@ -148,24 +154,28 @@ def _compare_spawns(host, session, server, numbers, latency):
             for mode in (SHIPPED, KEPT):
                 # The proxy path: a plain requests.Session per call.
                 session._direct = mode == KEPT
-                runs[mode].append(_timed_spawn(host, server, numbers))
+                runs[mode].append(_timed_spawn(host, server, numbers,
+                                               calling))
     finally:
         model.per_request = model.per_job = 0.0
         session._direct = True
-    handshakes = {mode: statistics.median(h for h, _ in measured)
-                  for mode, measured in runs.items()}
-    seconds = {mode: statistics.median(s for _, s in measured)
-               for mode, measured in runs.items()}
-    return handshakes, len(calling.idents), seconds
+
+    def median(field):
+        return {mode: statistics.median(run[field] for run in measured)
+                for mode, measured in runs.items()}
+
+    return median(0), median(1), median(2)
 
 
-def _timed_spawn(host, server, numbers):
-    """(connections the server accepted, seconds) of one spawn, then its
-    destroy (not counted)."""
+def _timed_spawn(host, server, numbers, calling):
+    """(connections the server accepted, threads that called, seconds) of
+    one spawn, then its destroy (not counted)."""
     before = server.connections_accepted
+    calling.reset()
     began = time.monotonic()
     spawned = bench_driver._spawn(host, next(numbers))
     seconds = time.monotonic() - began
     handshakes = server.connections_accepted - before
+    threads = len(calling.idents)
     bench_driver._destroy(host, spawned)
-    return handshakes, seconds
+    return handshakes, threads, seconds
