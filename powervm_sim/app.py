@@ -32,7 +32,7 @@ EVENT_WAIT = 10.0
 HANDLERS = {}
 # Modules whose import registers handlers (they import this module, so they
 # are loaded when the first Simulator is made, not at import time).
-HANDLER_MODULES = ('powervm_sim.jobs', 'powervm_sim.files_api',
+HANDLER_MODULES = ('powervm_sim.jobs.routes', 'powervm_sim.files_api',
                    'powervm_sim.control')
 
 
