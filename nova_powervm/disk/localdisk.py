@@ -18,9 +18,11 @@ from pypowervm.utils import transaction as pvm_tx
 from pypowervm.wrappers import storage as pvm_stg
 from pypowervm.wrappers import virtual_io_server as pvm_vios
 
+from nova_powervm import batch
 from nova_powervm import conf
 from nova_powervm.disk import driver
 from nova_powervm import exception as pvm_nova_exc
+from nova_powervm import undo
 
 LOG = logging.getLogger(__name__)
 CONF = conf.CONF
@@ -88,7 +90,7 @@ class LocalStorage(driver.DiskAdapter):
         # while no upload of it ran (complete): copied without a lookup.
         self._image_volumes = {}
         # Boot disk copies of deploys running at once.
-        self._copies = driver.Batched(self._copy_batch)
+        self._copies = batch.Batched(self._copy_batch)
 
     @property
     def vios_uuids(self):
@@ -208,7 +210,7 @@ class LocalStorage(driver.DiskAdapter):
                 # pypowervm removes the volume when the data failed to
                 # arrive, not when the upload failed before that: a
                 # volume left here would pass for the image, empty.
-                driver.undo_quietly(self._remove_vdisks, name)
+                undo.quietly(self._remove_vdisks, name)
                 raise
             if leftover is not None:
                 LOG.warning('NovaLink kept the record %s of the upload of '
@@ -245,6 +247,6 @@ class LocalStorage(driver.DiskAdapter):
             yield self.vios_uuid, copy_w
         except Exception:
             # Also after a copy whose answer was lost: it may exist.
-            driver.undo_quietly(self._remove_vdisks, copy_name)
+            undo.quietly(self._remove_vdisks, copy_name)
             raise
-        driver.undo_retrying_once(self._remove_vdisks, copy_name)
+        undo.retrying_once(self._remove_vdisks, copy_name)

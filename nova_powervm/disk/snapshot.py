@@ -18,9 +18,9 @@ from pypowervm.tasks import scsi_mapper as pvm_smap
 from pypowervm.utils import transaction as pvm_tx
 from pypowervm.wrappers import virtual_io_server as pvm_vios
 
-from nova_powervm.disk import driver
 from nova_powervm import exception as pvm_nova_exc
 from nova_powervm import mgmt
+from nova_powervm import undo
 from nova_powervm import vm
 
 LOG = logging.getLogger(__name__)
@@ -99,15 +99,15 @@ def disk_on_management_partition(adapter, platform, vios_uuid, disk):
 
 
 @contextlib.contextmanager
-def _undone_on_exit(undo, *args):
-    """Run ``undo(*args)`` when the block ends; if it ends with an error,
-    that error stays the one raised."""
+def _undone_on_exit(undo_func, *args):
+    """Run ``undo_func(*args)`` when the block ends; if it ends with an
+    error, that error stays the one raised."""
     try:
         yield
     except Exception:
-        driver.undo_quietly(undo, *args)
+        undo.quietly(undo_func, *args)
         raise
-    driver.undo_retrying_once(undo, *args)
+    undo.retrying_once(undo_func, *args)
 
 
 def map_to_partition(adapter, vios_uuid, lpar_uuid, disk):

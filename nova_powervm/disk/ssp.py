@@ -22,6 +22,7 @@ from pypowervm.wrappers import storage as pvm_stg
 from nova_powervm import conf
 from nova_powervm.disk import driver
 from nova_powervm import exception as pvm_nova_exc
+from nova_powervm import undo
 
 LOG = logging.getLogger(__name__)
 CONF = conf.CONF
@@ -132,7 +133,7 @@ class SSPDiskAdapter(driver.DiskAdapter):
                 # An image LU whose upload failed is ours (the markers let
                 # one host upload); one left here, maybe created by a
                 # request whose answer was lost, would pass for the image.
-                driver.undo_quietly(self._remove_image_lus, name)
+                undo.quietly(self._remove_image_lus, name)
                 raise
 
     def _remove_image_lus(self, name):

@@ -8,7 +8,7 @@ whose answer was lost may still have made its disk or mapping.
 from oslo_log import log as logging
 from taskflow import task
 
-from nova_powervm.disk import driver as disk_drv
+from nova_powervm import undo
 
 LOG = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ class CreateDiskForImage(task.Task):
     def revert(self, result, flow_failures, **kwargs):
         LOG.warning('Removing the boot disk of the failed deploy.',
                     instance=self.instance)
-        disk_drv.undo_quietly(self.disk_driver.delete_disk, self.instance)
+        undo.quietly(self.disk_driver.delete_disk, self.instance)
 
 
 class AttachDisk(task.Task):
@@ -63,7 +63,7 @@ class AttachDisk(task.Task):
     def revert(self, result, flow_failures, **kwargs):
         LOG.warning('Unmapping the boot disk of the failed deploy.',
                     instance=self.instance)
-        disk_drv.undo_quietly(self.disk_driver.disconnect_disk,
+        undo.quietly(self.disk_driver.disconnect_disk,
                               self.instance)
 
 

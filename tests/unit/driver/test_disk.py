@@ -15,6 +15,7 @@ from nova_powervm.disk import driver
 from nova_powervm.disk import localdisk
 from nova_powervm.disk import snapshot
 from nova_powervm.disk import ssp
+from nova_powervm import undo as undo_mod
 
 GIB = 1024 ** 3
 INSTANCE_UUID = '9f0c1d2e-3b4a-4c5d-8e6f-708192a3b4c5'
@@ -139,8 +140,8 @@ class TestUndo(testtools.TestCase):
     def test_a_failing_undo_is_logged_not_raised(self):
         undo = mock.Mock(side_effect=RuntimeError('refused'),
                          __name__='delete_disk')
-        with mock.patch.object(driver.LOG, 'exception') as log:
-            driver.undo_quietly(undo, 'disk')
+        with mock.patch.object(undo_mod.LOG, 'exception') as log:
+            undo_mod.quietly(undo, 'disk')
         undo.assert_called_once_with('disk')
         log.assert_called_once()
 

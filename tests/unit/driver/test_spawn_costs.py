@@ -10,7 +10,7 @@ from nova import exception
 from pypowervm import exceptions as pvm_exc
 import testtools
 
-from nova_powervm.disk import driver as disk_drv
+from nova_powervm import batch
 from nova_powervm import media
 from nova_powervm import vif as pvm_vif
 
@@ -18,7 +18,7 @@ from nova_powervm import vif as pvm_vif
 class TestBatched(testtools.TestCase):
 
     def test_one_item_alone(self):
-        batched = disk_drv.Batched(lambda items: [item * 2 for item in items])
+        batched = batch.Batched(lambda items: [item * 2 for item in items])
         self.assertEqual(42, batched.do(21))
 
     def test_items_handed_in_while_a_batch_runs_go_together(self):
@@ -33,7 +33,7 @@ class TestBatched(testtools.TestCase):
                 release_first.wait()
             return [item * 2 for item in items]
 
-        batched = disk_drv.Batched(run)
+        batched = batch.Batched(run)
         results = {}
 
         def hand_in(item):
@@ -61,7 +61,7 @@ class TestBatched(testtools.TestCase):
             return [ValueError(item) if item == 'bad' else item
                     for item in items]
 
-        batched = disk_drv.Batched(run)
+        batched = batch.Batched(run)
         self.assertRaises(ValueError, batched.do, 'bad')
         self.assertEqual('good', batched.do('good'))
 
@@ -69,7 +69,7 @@ class TestBatched(testtools.TestCase):
         def run(items):
             raise pvm_exc.Error('update refused')
 
-        batched = disk_drv.Batched(run)
+        batched = batch.Batched(run)
         err = self.assertRaises(pvm_exc.Error, batched.do, 'item')
         self.assertIn('update refused', str(err))
 
