@@ -63,8 +63,7 @@ class AttachDisk(task.Task):
     def revert(self, result, flow_failures, **kwargs):
         LOG.warning('Unmapping the boot disk of the failed deploy.',
                     instance=self.instance)
-        undo.quietly(self.disk_driver.disconnect_disk,
-                              self.instance)
+        undo.quietly(self.disk_driver.disconnect_disk, self.instance)
 
 
 class DetachDisk(task.Task):
