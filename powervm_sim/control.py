@@ -13,11 +13,37 @@
     POST   /sim/state/save        write the state file now (only when the
                                   simulator was started with one)
 
+The SAN behind the VIOSes (one for every system of the simulator):
+
+    GET    /sim/san               FC targets (ports, zones, LUNs) and LUNs
+                                  (identity, size, masking and the
+                                  connection data Cinder would give)
+    POST   /sim/san/fc-targets    {"name", "wwpns"?, "ports"?, "vendor"?,
+                                  "product"?}: a new FC storage target
+                                  (``ports`` WWPNs made up when ``wwpns``
+                                  is not given); 201 with it
+    PATCH  /sim/san/fc-targets/{name}
+                                  {"refuses_logins"?, "zone"?: [initiator
+                                  WWPN...], "unzone"?: [...],
+                                  "target_wwpns"?: the ports zone/unzone
+                                  touch (default all)}
+    POST   /sim/san/luns          {"target", "size_gb", "initiators"?,
+                                  "lun_id"?, "name"?, "naa"?}: a new
+                                  volume masked to the initiators, each
+                                  zoned with every target port; 201 with it
+    PATCH  /sim/san/luns/{naa}    {"size_gb"? (grow only), "exported"?
+                                  (false: the volume disappears), "mask"?:
+                                  [initiator...], "unmask"?: [...]}
+    DELETE /sim/san/luns/{naa}    the volume is gone from its target
+
+VIOSes see SAN changes only when they look again (LUARecovery, rescans).
+
 Fault rules and the latency model are shared by every endpoint of one
 simulator process, so a change made through one endpoint applies to all.
 
 Errors are JSON too, ``{"error": "..."}``: 400 for a body that is not JSON
-or not a valid rule or latency model (nothing changes then), 403 when
+or not a valid rule, latency model or SAN change (nothing changes then),
+403 when
 refused, 404 for unknown paths or rules, 405 for other methods, 409 for a
 save without a state file, 413 for a body over 64 KiB, 500 for a failed
 save.  Control requests never meet fault rules or latency.
@@ -40,6 +66,7 @@ from werkzeug import wrappers
 from powervm_sim import app
 from powervm_sim import auth
 from powervm_sim import faults as faults_mod
+from powervm_sim import model as model_mod
 
 CONTROL_HEADER = 'X-Sim-Token'
 # Control bodies are a rule or a latency model: small.
@@ -127,8 +154,79 @@ def _route(sim, request, parts):
     if parts == ['state', 'save']:
         _allow(method, 'POST')
         return _save_state(sim)
+    if parts[:1] == ['san']:
+        return _route_san(sim.model.san, request, parts[1:])
     raise ControlError(404, 'Unknown control resource /sim/%s.' %
                        '/'.join(parts))
+
+
+def _route_san(san, request, parts):
+    method = request.method
+    if not parts:
+        _allow(method, 'GET')
+        return _json(san.describe())
+    if parts == ['fc-targets']:
+        _allow(method, 'POST')
+        fields = _fields(request, ('name',), ('wwpns', 'ports', 'vendor',
+                                              'product'))
+        return _json(_san_call(san.add_fc_target, **fields).describe(), 201)
+    if len(parts) == 2 and parts[0] == 'fc-targets':
+        _allow(method, 'PATCH')
+        target = _found(san.fc_target(parts[1]), 'FC target', parts[1])
+        _san_call(san.update_fc_target, target, **_fields(
+            request, (), ('refuses_logins', 'zone', 'unzone',
+                          'target_wwpns')))
+        return _json(target.describe())
+    if parts == ['luns']:
+        _allow(method, 'POST')
+        fields = _fields(request, ('target', 'size_gb'), (
+            'initiators', 'lun_id', 'name', 'naa'))
+        target = _found(san.fc_target(str(fields['target'])), 'FC target',
+                        fields.pop('target'))
+        return _json(_san_call(san.add_lun, target, **fields).describe(), 201)
+    if len(parts) == 2 and parts[0] == 'luns':
+        return _change_lun(san, request, parts[1])
+    raise ControlError(404, 'Unknown control resource /sim/san/%s.' %
+                       '/'.join(parts))
+
+
+def _change_lun(san, request, naa):
+    _allow(request.method, 'PATCH', 'DELETE')
+    lun = _found(san.find_lun(naa.upper()), 'LUN', naa)
+    if request.method == 'DELETE':
+        san.remove_lun(lun)
+        return _json(san.describe())
+    _san_call(san.update_lun, lun, **_fields(
+        request, (), ('size_gb', 'exported', 'mask', 'unmask')))
+    return _json(lun.describe())
+
+
+def _fields(request, required, optional):
+    """The members of a JSON object body: all of ``required``, any of
+    ``optional``, nothing else."""
+    data = _body(request)
+    if not isinstance(data, dict):
+        raise ControlError(400, 'The body must be a JSON object.')
+    unknown = sorted(set(data) - set(required) - set(optional))
+    missing = [name for name in required if name not in data]
+    if unknown or missing:
+        raise ControlError(400, 'Unknown members %s, missing members %s; '
+                           'this takes %s.' % (unknown, missing, ', '.join(
+                               list(required) + list(optional))))
+    return data
+
+
+def _found(obj, what, name):
+    if obj is None:
+        raise ControlError(404, 'No %s %s.' % (what, name))
+    return obj
+
+
+def _san_call(func, *args, **kwargs):
+    try:
+        return func(*args, **kwargs)
+    except model_mod.Conflict as exc:
+        raise ControlError(400, str(exc)) from None
 
 
 def _allow(method, *methods):

@@ -20,6 +20,8 @@ from powervm_sim.model import builder
 
 # requests verifies HTTPS against the bundle this variable names.
 _CA_BUNDLE = 'REQUESTS_CA_BUNDLE'
+# The FC storage target fc_lun makes its volumes on.
+FIXTURE_TARGET = 'fixture_array'
 
 
 class Endpoint:
@@ -147,3 +149,24 @@ class NovaLinkFixture(fixtures.Fixture):
     def adapter(self, index=0, **kwargs):
         """A pypowervm Adapter logged on to endpoint ``index``."""
         return pvm_adpt.Adapter(self.session(index, **kwargs))
+
+    def fc_lun(self, size_gb=1, vioses=None, target=None, **kwargs):
+        """A new SAN volume every FC port of ``vioses`` (default: all
+        VIOSes of every system) reaches, on ``target`` (default: one FC
+        target the fixture makes for its volumes).
+
+        The LUN's ``connection_data()`` is what Cinder's FC drivers return
+        for it: ``target_wwn``, ``target_lun`` and an
+        ``initiator_target_map`` keyed by the VIOSes' port WWPNs, spelt as
+        the VIOS documents show them.  Other keyword arguments go to
+        ``model.san.add_lun``.
+        """
+        san = self.model.san
+        if target is None:
+            target = (san.fc_target(FIXTURE_TARGET) or
+                      san.add_fc_target(FIXTURE_TARGET))
+        with self.model.registry.lock:
+            vioses = self.model.vioses() if vioses is None else vioses
+            initiators = [port.wwpn for vios in vioses
+                          for port in vios.fc_ports]
+        return san.add_lun(target, size_gb, initiators=initiators, **kwargs)

@@ -326,8 +326,19 @@ def _fc_cards(element, vios):
                 wwnn=_text(port, 'WWNN', ''),
                 location_code=_text(port, 'LocationCode', ''), vios=vios,
                 total_ports=_int(port, 'TotalPorts')))
+            _place_disks(vios, port)
         cards.append(card)
     return cards
+
+
+def _place_disks(vios, port):
+    """Note which of the VIOS's (already imported) disks the recorded port
+    lists as reached through it."""
+    names = {_text(pv, 'VolumeName')
+             for pv in _all(port, 'PhysicalVolumes/PhysicalVolume')}
+    for pv in vios.physical_volumes:
+        if pv.name in names:
+            pv.fc_ports.append(_text(port, 'PortName'))
 
 
 def _import_vios_storage(imported, element, vios):

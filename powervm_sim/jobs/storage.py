@@ -1,10 +1,35 @@
-"""Storage jobs of a VIOS: iSCSI discovery and removal, RBD checks,
-virtual disk rescans and device removal."""
+"""Storage jobs of a VIOS: FC disk discovery (LUARecovery), iSCSI
+discovery and removal, RBD checks, virtual disk rescans and device
+removal."""
 
 import itertools
 import uuid as uuidlib
 
 from powervm_sim import jobs
+from powervm_sim.wire import lua as lua_wire
+from powervm_sim.wire import spec
+
+
+@jobs.operation('LUARecovery', 'VirtualIOServer')
+def lua_recovery(ctx):
+    """Find the FC disks the ITLs of ``inputXML`` reach and configure
+    their hdisks, or answer an inventory query of disks."""
+    vios, model = ctx.target, ctx.model
+    try:
+        request = lua_wire.parse_input(ctx.required('inputXML'))
+    except spec.SchemaError as exc:
+        raise jobs.JobError('%s The job parameter inputXML is not valid: '
+                            '%s' % (jobs.BAD_PARAMETER, exc)) from None
+    if isinstance(request, lua_wire.InventoryQuery):
+        with model.registry.lock:
+            pvs = [pv for pv in vios.physical_volumes
+                   if pv.udid in request.udids]
+            return {'OutputXML': lua_wire.inventory_result(
+                vios.logical_serial, pvs)}
+    answers = [(device, model.recover_lua(
+        vios, device.itls, vendor=device.vendor, device_id=device.device_id,
+        reliable=request.reliable)) for device in request.devices]
+    return {'OutputXML': lua_wire.discovery_result(answers)}
 
 
 @jobs.operation('RBDExists', 'VirtualIOServer')
@@ -79,9 +104,14 @@ def rescan_virtual_disk(ctx):
 
 @jobs.operation('RemoveDevice', 'VirtualIOServer')
 def remove_device(ctx):
+    """rmdev of an hdisk nothing uses (RETURN_CODE 0), else the job fails
+    with rmdev's message."""
     name = ctx.required('devName')
     with ctx.model.registry.lock:
         devices = ctx.target.iscsi_devices
-        for iqn in [i for i, dev in devices.items() if dev[0] == name]:
-            del devices[iqn]
+        if any(dev[0] == name for dev in devices.values()):
+            for iqn in [i for i, dev in devices.items() if dev[0] == name]:
+                del devices[iqn]
+        else:
+            ctx.model.remove_device(ctx.target, name)
     return {'RETURN_CODE': '0'}

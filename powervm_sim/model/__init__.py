@@ -10,6 +10,7 @@ from powervm_sim.model import mapping
 from powervm_sim.model import network
 from powervm_sim.model import partition
 from powervm_sim.model import registry
+from powervm_sim.model import san as san_mod
 from powervm_sim.model import ssp
 from powervm_sim.model import storage
 from powervm_sim.model import system as system_mod
@@ -19,13 +20,15 @@ NotFound = registry.NotFound
 
 
 class Model(partition.PartitionOps, network.NetworkOps, storage.StorageOps,
-            ssp.SSPOps, mapping.MappingOps):
+            ssp.SSPOps, mapping.MappingOps, san_mod.SanOps):
     """Every managed system the simulator serves, and their contents."""
 
     def __init__(self):
         self.registry = registry.Registry()
         self.systems = []
         self._macs = itertools.count(0x1A2B3C000001)
+        # The storage network every managed system's VIOSes reach.
+        self.san = san_mod.SAN()
         # RBD volume names (pool/image) the Ceph cluster the VIOSes reach
         # holds.
         self.rbd_volumes = set()

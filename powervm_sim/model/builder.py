@@ -8,6 +8,7 @@ virtual switches, and optionally some client LPARs.
 from powervm_sim.model import mapping
 from powervm_sim.model import network
 from powervm_sim.model import partition
+from powervm_sim.model import san
 from powervm_sim.model import ssp
 from powervm_sim.model import storage
 
@@ -41,6 +42,7 @@ def build_system(model, index, vioses=2, lpars=0):
                 serial.lower(), number))
         storage.build_vios_storage(model, vios)
         mapping.build_vios_fc_ports(model, vios)
+    san.build_system_san(model, system)
     network.build_system_network(model, system)
     ssp.build_cluster(model, system)
     add_lpars(model, system, lpars)

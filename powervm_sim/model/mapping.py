@@ -99,6 +99,12 @@ class PhysicalFCPort:
     def available_ports(self):
         return self.total_ports - len(self.mapped)
 
+    @property
+    def physical_volumes(self):
+        """The VIOS's disks reached through this port."""
+        return [pv for pv in self.vios.physical_volumes
+                if self.name in pv.fc_ports]
+
 
 @dataclasses.dataclass(kw_only=True, eq=False)
 class PhysicalFCAdapter(system_mod.SlotLocation):

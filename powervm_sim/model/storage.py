@@ -69,6 +69,8 @@ class PhysicalVolume:
     write_iops: int | None = None
     encryption_state: str | None = None
     luks: 'LUKSEncryptor | None' = None
+    # The names of the VIOS's FC ports that reach the disk (SAN disks).
+    fc_ports: list = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass(kw_only=True, eq=False)
@@ -646,8 +648,6 @@ def _apply_disk_settings(vdisk, fields):
 # What every simulated VIOS starts with, in GB.
 _LOCAL_DISK_MB = 300 * MB_PER_GB
 _DATA_DISK_MB = 512 * MB_PER_GB
-_SAN_LUN_MB = 100 * MB_PER_GB
-_SAN_LUNS = 3
 _REPOSITORY_GB = 10.0
 # The installation image NovaLink's own install left in the library.
 _INSTALL_MEDIA = 'novalink-2.0.3-ppc64le.iso'
@@ -655,18 +655,15 @@ _INSTALL_MEDIA = 'novalink-2.0.3-ppc64le.iso'
 
 def build_vios_storage(model, vios):
     """Give a fresh VIOS the disks and volume groups of a typical one:
-    rootvg (with the media library) on a local disk, a 1 TB ``datavg`` on
-    two more, and SAN LUNs (seen by every VIOS of the system) left free
-    for mappings."""
-    # Disks with I/O limits and encrypted disks appear on real systems, and
-    # their elements belong in the documents.
+    rootvg (with the media library) on a local disk and a 1 TB ``datavg``
+    on two more (its SAN disks come with the system's SAN, see
+    san.build_system_san)."""
+    # Disks with I/O limits appear on real systems, and their elements
+    # belong in the documents.
     local = [_local_disk(vios, number) for number in range(3)]
     for pv in local[1:]:
         pv.read_iops, pv.write_iops = 20000, 10000
-    luns = [_san_lun(vios.parent, number, len(local) + number)
-            for number in range(_SAN_LUNS)]
-    luns[-1].encryption_state, luns[-1].luks = 'Unlocked', LUKSEncryptor()
-    for pv in local + luns:
+    for pv in local:
         model.add_physical_volume(vios, pv)
     rootvg = model.add_volume_group(
         vios, ROOTVG, local[:1], serial=_vg_serial(vios, 0), max_lvs=256)
@@ -694,20 +691,6 @@ def _local_disk(vios, number):
         udid='01' + _b64('IBM-MBF2600RC-%s' % serial),
         unique_id=unique_id, description='SAS Disk Drive',
         location_code='U78CB.001.%s-P3-D%d' % (system.serial, number + 1))
-
-
-def _san_lun(system, number, hdisk):
-    lun = '6005076400810%s%08X' % (system.serial, number)
-    return PhysicalVolume(
-        name='hdisk%d' % hdisk, capacity_mb=_SAN_LUN_MB,
-        udid='01' + _b64('3IBM2145%s' % lun),
-        unique_id='3321%s04214503IBMfcp' % lun,
-        description='MPIO IBM 2076 FC Disk', fc_backed=True,
-        reserve_policy='NoReserve',
-        location_code='U78CB.001.%s-P1-C10-T1-W500507680B215660-L%d' % (
-            system.serial, number + 1) + '000000000000',
-        storage_label=_b64('%s_lun%d' % (system.name, number)),
-        page83=_b64(lun))
 
 
 def _b64(text):

@@ -21,22 +21,31 @@ def parse_body(data):
     """Parse a request body into its root element, refusing the unsafe."""
     if not data or not data.strip():
         raise spec.SchemaError('The request has no body.')
-    if b'<!DOCTYPE' in data or b'<!ENTITY' in data:
-        raise _declarations_refused()
-    try:
-        root = etree.fromstring(data, _PARSER)
-    except etree.XMLSyntaxError as exc:
-        raise spec.SchemaError('The request body is not well-formed XML: '
-                               '%s' % exc) from None
-    # The byte check above misses a declaration in another encoding
-    # (UTF-16); the parsed document tells whatever the encoding.
-    if root.getroottree().docinfo.doctype:
-        raise _declarations_refused()
+    root = parse_xml(data)
     namespace = etree.QName(root).namespace
     if namespace not in _NAMESPACES:
         raise spec.SchemaError('Element %s is in namespace %r, expected %s' %
                                (spec.local_name(root), namespace,
                                 ' or '.join(_NAMESPACES)))
+    return root
+
+
+def parse_xml(data, what='The request body'):
+    """Parse XML a client sent (a body, a job's XML parameter: ``what``)
+    into its root element, refusing the unsafe."""
+    if not data or not data.strip():
+        raise spec.SchemaError('%s is empty.' % what)
+    if b'<!DOCTYPE' in data or b'<!ENTITY' in data:
+        raise _declarations_refused()
+    try:
+        root = etree.fromstring(data, _PARSER)
+    except etree.XMLSyntaxError as exc:
+        raise spec.SchemaError('%s is not well-formed XML: %s' % (
+            what, exc)) from None
+    # The byte check above misses a declaration in another encoding
+    # (UTF-16); the parsed document tells whatever the encoding.
+    if root.getroottree().docinfo.doctype:
+        raise _declarations_refused()
     return root
 
 

@@ -7,6 +7,8 @@ path; the NPIV mapping code picks ports by their WWPN and AvailablePorts.
 
 import textwrap
 
+from powervm_sim.wire.schemas import storage
+
 # A physical FC port; shared with the Port and PhysicalPort elements of the
 # VFC mappings.  The children of an element at six spaces' indentation.
 FC_PORT_BODY = '''
@@ -23,6 +25,15 @@ FC_PORT_BODY = '''
 def _deeper(body, spaces):
     """``body`` indented ``spaces`` further."""
     return textwrap.indent(body, ' ' * spaces)
+
+
+# The port as a partition's I/O slots show it: with the disks the VIOS
+# reaches through it (recordings: a disk under each port that sees it,
+# an empty list under a port without disks).
+_PORT_WITH_DISKS = FC_PORT_BODY.replace(
+    '\n      PortName', '\n      PhysicalVolumes [group=ViosStorage] * '
+    'physical_volumes CUD' + _deeper(storage.PHYSICAL_VOLUME, 4).rstrip('\n') +
+    '\n      PortName', 1)
 
 
 # The children of a physical adapter (IOAdapter) at indentation 2, as the
@@ -108,7 +119,7 @@ PROFILE_IO_SLOTS = '''
               DynamicReconfigurationConnectorName ~ card.drc_name CUD
               PhysicalLocation ~ card.physical_location ROR
               PhysicalFibreChannelPorts * card.ports CUD
-                PhysicalFibreChannelPort''' + _deeper(FC_PORT_BODY, 12).rstrip('\n') + '''
+                PhysicalFibreChannelPort''' + _deeper(_PORT_WITH_DISKS, 12).rstrip('\n') + '''
           SlotDynamicReconfigurationConnectorIndex [required] = drc_index:int ROR
 ''' + _lines(SLOT_SRIOV, 8) + '''
         IsRequired = required:bool CUD

@@ -16,7 +16,9 @@ _ENCRYPTION = '''
           KeySize ~ key_size:int CUD
           Hash ~ hash_spec CUD'''
 
-_PHYSICAL_VOLUME = '''
+# A physical volume at indentation 4 (also listed under the FC port that
+# reaches it, see io.py).
+PHYSICAL_VOLUME = '''
     PhysicalVolume
       ReadIOPS ~ read_iops:int CUD
       WriteIOPS ~ write_iops:int CUD''' + _ENCRYPTION + '''
@@ -73,7 +75,7 @@ VIOS_MEDIA_REPOSITORIES = _list('MediaRepositories', 'media_repositories',
                                 _MEDIA_REPOSITORY, group='ViosStorage')
 
 VIOS_PHYSICAL_VOLUMES = _list('PhysicalVolumes', 'physical_volumes',
-                              _PHYSICAL_VOLUME, group='ViosStorage')
+                              PHYSICAL_VOLUME, group='ViosStorage')
 
 VIOS_STORAGE_POOLS = '''
   StoragePools [group=ViosStorage] * volume_groups CUD
@@ -90,7 +92,7 @@ VOLUME_GROUP = spec.compile_schema(
   MaximumLogicalVolumes ~ max_lvs:int ROR''' +
     _list('MediaRepositories', 'media_repositories', _MEDIA_REPOSITORY) + '''
   PartitionSize ~ partition_size:int CUR''' +
-    _list('PhysicalVolumes', 'physical_volumes', _PHYSICAL_VOLUME) + '''
+    _list('PhysicalVolumes', 'physical_volumes', PHYSICAL_VOLUME) + '''
   UniqueDeviceID ~ udid ROR''' +
     _list('VirtualDisks', 'vdisks', _VIRTUAL_DISK))
 

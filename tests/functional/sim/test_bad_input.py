@@ -67,11 +67,12 @@ def model_snapshot(model):
 
 class BadInputTestBase(testtools.TestCase):
     strict_order = True
+    systems = 1
 
     def setUp(self):
         super().setUp()
         self.sim = self.useFixture(fixture.NovaLinkFixture(
-            strict_order=self.strict_order))
+            systems=self.systems, strict_order=self.strict_order))
         self.model = self.sim.model
         self.adapter = self.sim.adapter()
         self.host = pvm_ms.System.get(self.adapter)[0]

@@ -4,6 +4,7 @@ import os
 
 import fixtures
 from pypowervm import exceptions as pvm_exc
+from pypowervm.tasks import hdisk
 from pypowervm.wrappers import logical_partition as pvm_lpar
 import requests
 import testtools
@@ -210,3 +211,109 @@ class TestAccess(ControlTestCase):
         local = client.get('/sim/status',
                            environ_base={'REMOTE_ADDR': '::1'})
         self.assertEqual(200, local.status_code)
+
+
+class TestSan(ControlTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.vios = self.sim.model.vioses(self.sim.model.systems[0])[0]
+        self.port = self.vios.fc_ports[0]
+
+    def new_lun(self, **extra):
+        target = self.call('POST', 'san/fc-targets', 201,
+                           json={'name': 'array9', 'ports': 1})
+        return self.call('POST', 'san/luns', 201, json=dict({
+            'target': 'array9', 'size_gb': 2,
+            'initiators': [self.port.wwpn]}, **extra)), target
+
+    def discover(self, lun):
+        data = lun['connection_data']
+        return hdisk.discover_hdisk(
+            self.sim.adapter(), self.vios.uuid, hdisk.build_itls(
+                list(data['initiator_target_map']), data['target_wwn'],
+                data['target_lun']))
+
+    def test_a_volume_made_here_is_found_by_the_vios(self):
+        lun, target = self.new_lun()
+        self.assertEqual(1, len(target['wwpns']))
+        data = lun['connection_data']
+        self.assertEqual({self.port.wwpn: target['wwpns']},
+                         data['initiator_target_map'])
+        self.assertEqual(1, data['target_lun'])
+        status, name, udid = self.discover(lun)
+        self.assertEqual((hdisk.LUAStatus.DEVICE_AVAILABLE, lun['udid']),
+                         (status, udid))
+        san = self.call('GET', 'san', 200)
+        self.assertIn(lun['naa'], [each['naa'] for each in san['luns']])
+
+    def test_grow_hide_break_and_delete(self):
+        lun, _target = self.new_lun()
+        path = 'san/luns/%s' % lun['naa']
+        grown = self.call('PATCH', path, 200, json={'size_gb': 3})
+        self.assertEqual(3072, grown['size_mb'])
+        self.call('PATCH', path, 200, json={'exported': False})
+        self.assertEqual(hdisk.LUAStatus.INCORRECT_ITL,
+                         self.discover(lun)[0])
+        self.call('PATCH', path, 200, json={'exported': True})
+        self.call('PATCH', 'san/fc-targets/array9', 200,
+                  json={'refuses_logins': True})
+        self.assertEqual(hdisk.LUAStatus.INCORRECT_ITL,
+                         self.discover(lun)[0])
+        self.call('PATCH', 'san/fc-targets/array9', 200,
+                  json={'refuses_logins': False})
+        self.call('PATCH', path, 200, json={'unmask': [self.port.wwpn]})
+        self.assertEqual(hdisk.LUAStatus.INCORRECT_ITL,
+                         self.discover(lun)[0])
+        self.call('DELETE', path, 200)
+        self.call('PATCH', path, 404, json={'size_gb': 4})
+
+    def test_zoning_decides_the_paths(self):
+        lun, target = self.new_lun()
+        self.call('PATCH', 'san/fc-targets/array9', 200,
+                  json={'unzone': [self.port.wwpn]})
+        self.assertEqual({}, self.call('GET', 'san', 200)['luns'][-1][
+            'connection_data']['initiator_target_map'])
+        self.assertEqual(hdisk.LUAStatus.INCORRECT_ITL,
+                         self.discover(lun)[0])
+        self.call('PATCH', 'san/fc-targets/array9', 200, json={
+            'zone': [self.port.wwpn], 'target_wwpns': target['wwpns']})
+        self.assertEqual(hdisk.LUAStatus.DEVICE_AVAILABLE,
+                         self.discover(lun)[0])
+
+    def test_bad_san_requests_change_nothing(self):
+        lun, _target = self.new_lun()
+        before = self.call('GET', 'san', 200)
+        lun_path = 'san/luns/%s' % lun['naa']
+        for method, path, body, status in (
+                ('POST', 'san/fc-targets', {'name': 'array9'}, 400),
+                ('POST', 'san/fc-targets', {'name': 'x', 'wwpns': 'abc'},
+                 400),
+                ('POST', 'san/fc-targets', {'name': 'x', 'ports': 'two'},
+                 400),
+                ('POST', 'san/fc-targets', {'wwpns': []}, 400),
+                ('POST', 'san/fc-targets', {'name': 'x', 'colour': 1}, 400),
+                ('POST', 'san/luns', {'target': 'nowhere', 'size_gb': 1},
+                 404),
+                ('POST', 'san/luns', {'target': 'array9', 'size_gb': -1},
+                 400),
+                ('POST', 'san/luns', {'target': 'array9', 'size_gb': 1,
+                                      'initiators': ['10000090fa00000z']},
+                 400),
+                ('POST', 'san/luns', {'target': 'array9', 'size_gb': 1,
+                                      'lun_id': 1}, 400),
+                ('POST', 'san/luns', [1, 2], 400),
+                ('PATCH', lun_path, {'size_gb': 1}, 400),
+                ('PATCH', lun_path, {'size_gb': 5, 'exported': 'no'}, 400),
+                ('PATCH', lun_path, {'exported': False, 'mask': [7]}, 400),
+                ('PATCH', 'san/fc-targets/array9', {
+                    'refuses_logins': True, 'zone': ['bad']}, 400),
+                ('PATCH', 'san/fc-targets/array9', {
+                    'zone': [self.port.wwpn],
+                    'target_wwpns': ['500507680b2156ff']}, 400),
+                ('PATCH', 'san/fc-targets/nothing', {}, 404),
+                ('GET', 'san/luns', None, 405),
+                ('GET', 'san/else', None, 404)):
+            self.call(method, path, status, json=body)
+        self.call('POST', 'san/luns', 400, data=b'{not json')
+        self.assertEqual(before, self.call('GET', 'san', 200))

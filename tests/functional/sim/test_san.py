@@ -1,0 +1,294 @@
+"""The SAN behind the VIOSes, through unmodified pypowervm: FC LUNs found
+by LUARecovery become hdisks, are mapped over vSCSI and removed again."""
+
+import fixtures
+from pypowervm import const as pvm_const
+from pypowervm.tasks import hdisk
+from pypowervm.tasks import scsi_mapper
+from pypowervm import util as pvm_util
+from pypowervm.wrappers import storage as pvm_stg
+from pypowervm.wrappers import virtual_io_server as pvm_vios
+
+from powervm_sim import fixture
+from powervm_sim import state
+from tests.functional.sim import test_bad_input
+
+SMAP = pvm_const.XAG.VIO_SMAP
+STOR = pvm_const.XAG.VIO_STOR
+Status = hdisk.LUAStatus
+_PORT_PVS = pvm_util.xpath('PhysicalVolumes', pvm_stg.PV.schema_type)
+
+
+def port_disks(vios_w):
+    """{port name: [hdisk names under the port]} of a VIOS read with its
+    storage."""
+    return {port.name: [pvm_stg.PV.wrap(element).name
+                        for element in port.element.findall(_PORT_PVS)]
+            for port in vios_w.pfc_ports}
+
+
+class SanTestBase(test_bad_input.BadInputTestBase):
+
+    def setUp(self):
+        super().setUp()
+        self.vios1, self.vios2 = self.model.vioses(self.model.systems[0])
+        self.lun = self.sim.fc_lun(size_gb=4)
+        self.target = self.lun.target
+
+    def itls(self, vios, lun=None, ports=None):
+        """The ITLs a volume adapter builds for ``vios``: its port WWPNs
+        that are keys of the initiator-target map, times the targets."""
+        lun = lun or self.lun
+        itmap = lun.initiator_target_map
+        initiators = [p.wwpn for p in (ports or vios.fc_ports)
+                      if p.wwpn in itmap]
+        return hdisk.build_itls(initiators, lun.target.wwpns, lun.lun_id)
+
+    def discover(self, vios, lun=None, adapter=None, **kwargs):
+        return hdisk.discover_hdisk(adapter or self.adapter, vios.uuid,
+                                    self.itls(vios, lun), **kwargs)
+
+    def read_vios(self, vios, adapter=None):
+        return pvm_vios.VIOS.get(adapter or self.adapter, uuid=vios.uuid,
+                                 xag=[SMAP, STOR])
+
+    def client(self):
+        lpar_w = self.build_lpar('san client')
+        return lpar_w.create(parent=self.host)
+
+    def run_raw(self, vios, operation, **params):
+        job_w = self.job_template(pvm_vios.VIOS.schema_type, vios.uuid,
+                                  operation)
+        parms = [job_w.create_job_parameter(k, v, cdata=k == 'inputXML')
+                 for k, v in params.items()]
+        return job_w, parms
+
+
+class TestDiscovery(SanTestBase):
+
+    def test_a_zoned_lun_becomes_an_hdisk_on_each_vios(self):
+        udids = set()
+        for vios in (self.vios1, self.vios2):
+            status, name, udid = self.discover(vios)
+            self.assertEqual(Status.DEVICE_AVAILABLE, status)
+            self.assertTrue(hdisk.good_discovery(status, name))
+            vios_w = self.read_vios(vios)
+            [pv_w] = [p for p in vios_w.phys_vols if p.name == name]
+            self.assertEqual(udid, pv_w.udid)
+            self.assertEqual(name, vios_w.hdisk_from_uuid(udid))
+            self.assertEqual(4096, pv_w.capacity)
+            self.assertTrue(pv_w.is_fc_backed)
+            self.assertEqual(self.lun.naa, pv_w.pg83)
+            self.assertEqual('NoReserve',
+                             vios_w.hdisk_reserve_policy(self.lun.naa))
+            self.assertIn('-W%s-L1000000000000' %
+                          self.target.wwpns[0].upper(), pv_w.loc_code)
+            disks = port_disks(vios_w)
+            self.assertIn(name, disks['fcs0'])
+            self.assertIn(name, disks['fcs1'])
+            udids.add(udid)
+        self.assertEqual({self.lun.udid}, udids)
+
+    def test_the_same_lun_keeps_its_hdisk(self):
+        first = self.discover(self.vios1)
+        self.assertEqual(first, self.discover(self.vios1))
+
+    def test_two_luns_two_hdisks(self):
+        other = self.sim.fc_lun(size_gb=1)
+        _s, first, _u = self.discover(self.vios1)
+        _s, second, _u = self.discover(self.vios1, other)
+        self.assertNotEqual(first, second)
+
+    def test_found_through_one_port_of_two(self):
+        self.model.san.unmask(self.lun, self.vios1.fc_ports[1].wwpn)
+        status, name, _udid = hdisk.discover_hdisk(
+            self.adapter, self.vios1.uuid, hdisk.build_itls(
+                [p.wwpn for p in self.vios1.fc_ports], self.target.wwpns,
+                self.lun.lun_id))
+        self.assertEqual(Status.FOUND_ITL_ERR, status)
+        disks = port_disks(self.read_vios(self.vios1))
+        self.assertIn(name, disks['fcs0'])
+        self.assertNotIn(name, disks['fcs1'])
+
+    def test_the_fresh_san_disks_sit_under_their_port(self):
+        disks = port_disks(self.read_vios(self.vios1))
+        self.assertEqual({'fcs0': ['hdisk3', 'hdisk4', 'hdisk5'],
+                          'fcs1': []}, disks)
+
+    def test_a_port_of_another_vios_finds_nothing(self):
+        before = test_bad_input.model_snapshot(self.model)
+        status, name, udid = hdisk.discover_hdisk(
+            self.adapter, self.vios1.uuid, self.itls(self.vios2))
+        self.assertEqual((Status.INCORRECT_ITL, None, None),
+                         (status, name, udid))
+        self.assertEqual(before, test_bad_input.model_snapshot(self.model))
+
+    def test_an_unzoned_or_unmasked_lun_is_not_found(self):
+        unzoned = self.model.san.add_lun(self.target, 1)
+        found = hdisk.lua_recovery(
+            self.adapter, self.vios1.uuid, hdisk.build_itls(
+                [p.wwpn for p in self.vios1.fc_ports], self.target.wwpns,
+                unzoned.lun_id))
+        self.assertEqual((Status.INCORRECT_ITL, None, None), found)
+
+    def test_a_vanished_lun_or_a_dead_target_is_not_found(self):
+        self.model.san.set_exported(self.lun, False)
+        self.assertEqual(Status.INCORRECT_ITL, self.discover(self.vios1)[0])
+        self.model.san.set_exported(self.lun, True)
+        self.model.san.set_refuses_logins(self.target, True)
+        self.assertEqual(Status.INCORRECT_ITL, self.discover(self.vios1)[0])
+        self.model.san.set_refuses_logins(self.target, False)
+        self.assertEqual(Status.DEVICE_AVAILABLE,
+                         self.discover(self.vios1)[0])
+
+    def test_rediscovery_sees_a_grown_lun(self):
+        _s, name, _u = self.discover(self.vios1)
+        self.model.san.grow(self.lun, 10)
+        self.discover(self.vios1)
+        [pv_w] = [p for p in self.read_vios(self.vios1).phys_vols
+                  if p.name == name]
+        self.assertEqual(10240, pv_w.capacity)
+
+    def test_vendor_and_page83_filters(self):
+        self.assertEqual(Status.STORAGE_NOT_INTEREST, self.discover(
+            self.vios1, vendor=hdisk.LUAType.EMC)[0])
+        self.assertEqual(Status.LUA_NOT_INTEREST, self.discover(
+            self.vios1, device_id='bm90IGl0')[0])
+        self.assertEqual(Status.DEVICE_AVAILABLE, self.discover(
+            self.vios1, vendor=hdisk.LUAType.IBM,
+            device_id=self.lun.page83)[0])
+
+    def test_page83_by_inventory_query(self):
+        _s, _name, udid = self.discover(self.vios1)
+        self.assertEqual(self.lun.page83, hdisk.get_pg83_via_job(
+            self.adapter, self.vios1.uuid, udid))
+        self.assertIsNone(hdisk.get_pg83_via_job(
+            self.adapter, self.vios1.uuid, '01bm8gc3VjaCBkaXNr'))
+
+
+class TestTwoSystems(SanTestBase):
+
+    systems = 2
+
+    def test_both_hosts_see_the_same_lun(self):
+        other_system = self.model.systems[1]
+        far_vios = self.model.vioses(other_system)[0]
+        self.assertIn(far_vios.fc_ports[0].wwpn,
+                      self.lun.initiator_target_map)
+        near = self.discover(self.vios1)
+        far = self.discover(far_vios, adapter=self.sim.adapter(1))
+        self.assertEqual(Status.DEVICE_AVAILABLE, far[0])
+        self.assertEqual(near[2], far[2])
+
+
+class TestMappingAndRemoval(SanTestBase):
+
+    def test_map_refuse_removal_unmap_remove(self):
+        status, name, udid = self.discover(self.vios1)
+        lpar_w = self.client()
+        scsi_mapper.add_vscsi_mapping(
+            None, self.vios1.uuid, lpar_w.uuid,
+            pvm_stg.PV.bld(self.adapter, name, udid=udid, tag='vol-1'))
+        vios_w = self.read_vios(self.vios1)
+        [smap] = scsi_mapper.find_maps(vios_w.scsi_mappings,
+                                       client_lpar_id=lpar_w.id)
+        self.assertEqual((name, udid), (smap.backing_storage.name,
+                                        smap.backing_storage.udid))
+        # Found again while mapped: in use, and still a good discovery.
+        self.assertEqual((Status.DEVICE_IN_USE, name, udid),
+                         self.discover(self.vios1))
+        self.assertRemoveFails('0514-062', name)
+        scsi_mapper.remove_maps(vios_w, lpar_w.id, match_func=(
+            scsi_mapper.gen_match_func(pvm_stg.PV, names=[name])))
+        vios_w.update()
+        hdisk.remove_hdisk(self.adapter, None, name, self.vios1.uuid)
+        vios_w = self.read_vios(self.vios1)
+        self.assertIsNone(vios_w.hdisk_from_uuid(udid))
+        self.assertNotIn(name, sum(port_disks(vios_w).values(), []))
+
+    def test_removing_an_unknown_device_fails(self):
+        self.assertRemoveFails('0514-519', 'hdisk99')
+
+    def assertRemoveFails(self, message, name):
+        job_w, parms = self.run_raw(self.vios1, 'RemoveDevice',
+                                    devName=name)
+        self.assertJobFails(message, job_w, self.vios1.uuid, parms)
+
+
+class TestBadLuaInput(SanTestBase):
+
+    def assertLuaRefused(self, message, xml):
+        job_w, parms = self.run_raw(self.vios1, 'LUARecovery', inputXML=xml)
+        self.assertJobFails(message, job_w, self.vios1.uuid, parms)
+
+    def test_not_xml(self):
+        self.assertLuaRefused('inputXML', '<XML_LIST><general>')
+
+    def test_wrong_root(self):
+        self.assertLuaRefused('XML_LIST', '<LIST/>')
+
+    def test_no_device(self):
+        self.assertLuaRefused('device', '<XML_LIST><deviceList/></XML_LIST>')
+
+    def test_bad_itls(self):
+        for itl in ('<itl><Iwwpn>zz</Iwwpn><Twwpn>500507680b215660</Twwpn>'
+                    '<lua>1000000000000</lua></itl>',
+                    '<itl><Twwpn>500507680b215660</Twwpn>'
+                    '<lua>1000000000000</lua></itl>',
+                    '<itl><Iwwpn>10000090fa000001</Iwwpn>'
+                    '<Twwpn>500507680b215660</Twwpn><lua>xyz</lua></itl>'):
+            self.assertLuaRefused('ITL', (
+                '<XML_LIST><reliableITL>false</reliableITL><deviceList>'
+                '<device><vendor>OTHER</vendor><deviceTag>1</deviceTag>'
+                '<itlList><number>1</number>%s</itlList></device>'
+                '</deviceList></XML_LIST>' % itl))
+
+    def test_the_itl_count_must_match(self):
+        self.assertLuaRefused('number', (
+            '<XML_LIST><deviceList><device><vendor>OTHER</vendor>'
+            '<deviceTag>1</deviceTag><itlList><number>2</number><itl>'
+            '<Iwwpn>10000090fa000001</Iwwpn><Twwpn>500507680b215660</Twwpn>'
+            '<lua>1000000000000</lua></itl></itlList></device></deviceList>'
+            '</XML_LIST>'))
+
+    def test_unreliable_itls(self):
+        everywhere = self.itls(self.vios1)
+        self.model.san.unmask(self.lun, self.vios1.fc_ports[1].wwpn)
+        itls = ''.join(
+            '<itl><Iwwpn>%s</Iwwpn><Twwpn>%s</Twwpn><lua>%s</lua></itl>' % (
+                itl.initiator, itl.target, itl.lun) for itl in everywhere)
+        job_w, parms = self.run_raw(self.vios1, 'LUARecovery', inputXML=(
+            '<XML_LIST><reliableITL>true</reliableITL><deviceList><device>'
+            '<vendor>OTHER</vendor><deviceTag>7</deviceTag><itlList>'
+            '<number>%d</number>%s</itlList></device></deviceList>'
+            '</XML_LIST>' % (len(everywhere), itls)))
+        job_w.run_job(self.vios1.uuid, job_parms=parms)
+        output = job_w.get_job_results_as_dict()['OutputXML']
+        self.assertIn('<deviceTag>7</deviceTag>', output)
+        self.assertIn('<status>2</status>', output)
+        self.assertNotIn('pvName', output)
+
+
+
+class TestSanSurvivesARestart(SanTestBase):
+
+    def test_volumes_zoning_and_hdisks_are_saved(self):
+        _status, name, udid = self.discover(self.vios1)
+        self.model.san.unzone(self.vios2.fc_ports[1].wwpn, self.target)
+        path = self.useFixture(fixtures.TempDir()).path + '/state.json'
+        state.save(self.model, path)
+        later = self.useFixture(fixture.NovaLinkFixture(
+            model=state.load(path)))
+        self.assertEqual(self.model.san.describe(),
+                         later.model.san.describe())
+        lun = later.model.san.find_lun(self.lun.naa)
+        self.assertEqual(self.lun.initiator_target_map,
+                         lun.initiator_target_map)
+        vios1 = later.model.get(self.vios1.uuid)
+        self.assertEqual((Status.DEVICE_AVAILABLE, name, udid),
+                         hdisk.discover_hdisk(later.adapter(), vios1.uuid,
+                                              self.itls(vios1, lun)))
+        self.assertIn(name, port_disks(self.read_vios(
+            vios1, later.adapter()))['fcs1'])
+        # New volumes do not take the identities of saved ones.
+        self.assertNotEqual(lun.naa, later.fc_lun().naa)
