@@ -15,7 +15,8 @@
 
 The SAN behind the VIOSes (one for every system of the simulator):
 
-    GET    /sim/san               FC targets (ports, zones, LUNs) and LUNs
+    GET    /sim/san               FC targets (ports, zones, LUNs), iSCSI
+                                  targets (portals, CHAP, LUNs) and LUNs
                                   (identity, size, masking and the
                                   connection data Cinder would give)
     POST   /sim/san/fc-targets    {"name", "wwpns"?, "ports"?, "vendor"?,
@@ -27,10 +28,18 @@ The SAN behind the VIOSes (one for every system of the simulator):
                                   WWPN...], "unzone"?: [...],
                                   "target_wwpns"?: the ports zone/unzone
                                   touch (default all)}
-    POST   /sim/san/luns          {"target", "size_gb", "initiators"?,
-                                  "lun_id"?, "name"?, "naa"?}: a new
-                                  volume masked to the initiators, each
-                                  zoned with every target port; 201 with it
+    POST   /sim/san/luns          {"target" (FC target name or IQN),
+                                  "size_gb", "initiators"? (WWPNs or
+                                  IQNs), "lun_id"?, "name"?, "naa"?}: a new
+                                  volume masked to the initiators, each FC
+                                  one zoned with every target port; 201
+                                  with it
+    POST   /sim/san/iscsi-targets {"iqn", "portals", "chap_user"?,
+                                  "chap_secret"?, "vendor"?, "product"?}:
+                                  a new iSCSI target; 201 with it
+    PATCH  /sim/san/iscsi-targets/{iqn}
+                                  {"refuses_logins"?, "chap_user"?,
+                                  "chap_secret"?} (null for both: no CHAP)
     PATCH  /sim/san/luns/{naa}    {"size_gb"? (grow only), "exported"?
                                   (false: the volume disappears), "mask"?:
                                   [initiator...], "unmask"?: [...]}
@@ -177,11 +186,24 @@ def _route_san(san, request, parts):
             request, (), ('refuses_logins', 'zone', 'unzone',
                           'target_wwpns')))
         return _json(target.describe())
+    if parts == ['iscsi-targets']:
+        _allow(method, 'POST')
+        fields = _fields(request, ('iqn', 'portals'), (
+            'chap_user', 'chap_secret', 'vendor', 'product'))
+        return _json(_san_call(san.add_iscsi_target, **fields).describe(),
+                     201)
+    if len(parts) == 2 and parts[0] == 'iscsi-targets':
+        _allow(method, 'PATCH')
+        target = _found(san.iscsi_target(parts[1]), 'iSCSI target',
+                        parts[1])
+        _san_call(san.update_iscsi_target, target, **_fields(
+            request, (), ('refuses_logins', 'chap_user', 'chap_secret')))
+        return _json(target.describe())
     if parts == ['luns']:
         _allow(method, 'POST')
         fields = _fields(request, ('target', 'size_gb'), (
             'initiators', 'lun_id', 'name', 'naa'))
-        target = _found(san.fc_target(str(fields['target'])), 'FC target',
+        target = _found(san.target(str(fields['target'])), 'target',
                         fields.pop('target'))
         return _json(_san_call(san.add_lun, target, **fields).describe(), 201)
     if len(parts) == 2 and parts[0] == 'luns':

@@ -20,8 +20,11 @@ from powervm_sim.model import builder
 
 # requests verifies HTTPS against the bundle this variable names.
 _CA_BUNDLE = 'REQUESTS_CA_BUNDLE'
-# The FC storage target fc_lun makes its volumes on.
-FIXTURE_TARGET = 'fixture_array'
+# The storage targets fc_lun and iscsi_lun make their volumes on.
+FIXTURE_FC_TARGET = 'fixture_array'
+FIXTURE_IQN = 'iqn.2024-01.example.sim:fixture'
+FIXTURE_PORTALS = ['192.0.2.50:3260', '192.0.2.51:3260']
+FIXTURE_CHAP = ('fixture', 'fixture-chap-secret')
 
 
 class Endpoint:
@@ -163,10 +166,30 @@ class NovaLinkFixture(fixtures.Fixture):
         """
         san = self.model.san
         if target is None:
-            target = (san.fc_target(FIXTURE_TARGET) or
-                      san.add_fc_target(FIXTURE_TARGET))
+            target = (san.fc_target(FIXTURE_FC_TARGET) or
+                      san.add_fc_target(FIXTURE_FC_TARGET))
+        return self._lun(target, size_gb, vioses, lambda vios: [
+            port.wwpn for port in vios.fc_ports], kwargs)
+
+    def iscsi_lun(self, size_gb=1, vioses=None, target=None, **kwargs):
+        """A new iSCSI volume the initiators of ``vioses`` (default: all
+        VIOSes of every system) may log in to, on ``target`` (default: a
+        target the fixture makes, two portals, CHAP user ``FIXTURE_CHAP``).
+
+        Its ``connection_data()`` holds what Cinder's iSCSI drivers return:
+        ``target_portal(s)``, ``target_iqn(s)``, ``target_lun(s)`` and the
+        CHAP ``auth_method``, ``auth_username`` and ``auth_password``.
+        """
+        san = self.model.san
+        if target is None:
+            target = (san.iscsi_target(FIXTURE_IQN) or san.add_iscsi_target(
+                FIXTURE_IQN, FIXTURE_PORTALS, *FIXTURE_CHAP))
+        return self._lun(target, size_gb, vioses,
+                         lambda vios: [vios.iscsi_initiator], kwargs)
+
+    def _lun(self, target, size_gb, vioses, initiators_of, kwargs):
         with self.model.registry.lock:
             vioses = self.model.vioses() if vioses is None else vioses
-            initiators = [port.wwpn for vios in vioses
-                          for port in vios.fc_ports]
-        return san.add_lun(target, size_gb, initiators=initiators, **kwargs)
+            initiators = [i for vios in vioses for i in initiators_of(vios)]
+        return self.model.san.add_lun(target, size_gb, initiators=initiators,
+                                      **kwargs)

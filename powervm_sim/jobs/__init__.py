@@ -61,12 +61,15 @@ PARAMETER_NAME = re.compile(r'[A-Za-z][A-Za-z0-9_]{0,63}')
 
 
 class JobError(Exception):
-    """End the job with ``status`` and ``message`` (not an HTTP error)."""
+    """End the job with ``status`` and ``message`` (not an HTTP error),
+    and ``results`` a client reads from a failed job (an iSCSI job's
+    RETURN_CODE)."""
 
-    def __init__(self, message, status=COMPLETED_WITH_ERROR):
+    def __init__(self, message, status=COMPLETED_WITH_ERROR, results=None):
         super().__init__(message)
         self.message = message
         self.status = status
+        self.results = results or {}
 
 
 @dataclasses.dataclass
@@ -220,7 +223,7 @@ class JobStore:
         try:
             outcome = start()
         except JobError as exc:
-            self._end(job, exc.status, exc.message)
+            self._fail(job, exc)
             return True
         except model_mod.Conflict as exc:
             self._end(job, COMPLETED_WITH_ERROR, str(exc))
@@ -260,7 +263,7 @@ class JobStore:
         try:
             results = job.plan.finish() if job.plan is not None else None
         except JobError as exc:
-            self._end(job, exc.status, exc.message)
+            self._fail(job, exc)
             return
         except model_mod.Conflict as exc:
             self._end(job, COMPLETED_WITH_ERROR, str(exc))
@@ -273,6 +276,10 @@ class JobStore:
             return
         job.results.update(results or {})
         self._end(job, COMPLETED_OK, '')
+
+    def _fail(self, job, exc):
+        job.results.update(exc.results)
+        self._end(job, exc.status, exc.message)
 
     def _end(self, job, status, message):
         job.status = status

@@ -2,10 +2,9 @@
 discovery and removal, RBD checks, virtual disk rescans and device
 removal."""
 
-import itertools
-import uuid as uuidlib
-
 from powervm_sim import jobs
+from powervm_sim import model as model_mod
+from powervm_sim.model import san
 from powervm_sim.wire import lua as lua_wire
 from powervm_sim.wire import spec
 
@@ -39,47 +38,89 @@ def rbd_exists(ctx):
     return {'exists': 'true' if exists else 'false'}
 
 
-# hdisk/_iscsi.py's ISCSIStatus values.
-ISCSI_SUCCESS = '0'
-ISCSI_ERR_NO_OBJS_FOUND = '21'
-
-
 @jobs.operation('ISCSIDiscovery', 'VirtualIOServer')
 def iscsi_discovery(ctx):
-    """Log in to a target: one hdisk per target, reached by all its IQNs.
+    """Log in to iSCSI targets and configure the hdisk of the LUN found:
+    one (portal, IQN, LUN) path, or lists of them with ``multipath``.
 
-    With no parameters the job reports the VIOS's initiator name instead.
+    DEV_OUTPUT lists 'IQN hdiskN UDID' per IQN that reached the LUN.  A
+    failed login fails the job, RETURN_CODE still in its results (what
+    pypowervm reads).  With no parameters the job reports the VIOS's
+    initiator name instead.
     """
-    vios, model = ctx.target, ctx.model
+    vios = ctx.target
     if not ctx.params:
-        return {'RETURN_CODE': ISCSI_SUCCESS,
+        return {'RETURN_CODE': san.IscsiCode.SUCCESS,
                 'InitiatorName': vios.iscsi_initiator}
-    iqns = _list_param(ctx.required('targetIQN'))
-    portals = _list_param(ctx.required('hostIP'))
-    with model.registry.lock:
-        devices = vios.iscsi_devices
-        known = [devices[iqn] for iqn in iqns if iqn in devices]
-        if known:
-            device = known[0]
-        else:
-            name = 'hdisk%d' % _next_hdisk(vios)
-            udid = '01M0lCTTIxNDUxMjQ2%s' % uuidlib.uuid5(
-                uuidlib.NAMESPACE_URL, ','.join(portals + iqns)).hex
-            device = [name, udid]
-        for iqn in iqns:
-            devices[iqn] = device
-    lines = ['%s %s %s' % (iqn, device[0], device[1]) for iqn in iqns]
-    return {'RETURN_CODE': ISCSI_SUCCESS, 'DEV_OUTPUT': repr(lines)}
+    ctx.flag('multipath')
+    chap = san.Chap(ctx.param('auth'), ctx.param('user'),
+                    ctx.param('password'))
+    outcome = ctx.model.iscsi_login(vios, _iscsi_paths(ctx), chap)
+    if not outcome.devices:
+        raise jobs.JobError(outcome.message, results={
+            'RETURN_CODE': outcome.code, 'DEV_OUTPUT': '[]'})
+    lines = {iqn: '%s %s %s' % (iqn, pv.name, pv.udid)
+             for iqn, pv in outcome.devices}
+    return {'RETURN_CODE': outcome.code, 'DEV_OUTPUT': repr(list(
+        lines.values()))}
 
 
 @jobs.operation('ISCSIRemove', 'VirtualIOServer')
 def iscsi_remove(ctx):
-    iqns = _list_param(ctx.required('targetIQN'))
-    with ctx.model.registry.lock:
-        devices = ctx.target.iscsi_devices
-        gone = [iqn for iqn in iqns if devices.pop(iqn, None)]
-    return {'RETURN_CODE': ISCSI_SUCCESS if gone else
-            ISCSI_ERR_NO_OBJS_FOUND}
+    """Remove the hdisks of targets and log out of their sessions (21:
+    no session to log out of).  A disk in use fails the job (RETURN_CODE
+    1)."""
+    ctx.flag('multipath')
+    iqns = _list_of(ctx, 'targetIQN', str, required=True)
+    portals = _list_of(ctx, 'targetPORTAL', _portal)
+    lun_ids = _list_of(ctx, 'targetLUN', _lun_id)
+    try:
+        code = ctx.model.iscsi_logout(ctx.target, iqns, portals, lun_ids)
+    except model_mod.Conflict as exc:
+        raise jobs.JobError(str(exc), results={
+            'RETURN_CODE': san.IscsiCode.ERROR}) from None
+    return {'RETURN_CODE': code}
+
+
+def _iscsi_paths(ctx):
+    """[(portal, IQN, LUN id or None)] of an ISCSIDiscovery request."""
+    iqns = _list_of(ctx, 'targetIQN', str, required=True)
+    portals = _list_of(ctx, 'hostIP', _portal, required=True)
+    lun_ids = _list_of(ctx, 'targetLUN', _lun_id) or [None] * len(iqns)
+    if not len(iqns) == len(portals) == len(lun_ids):
+        raise jobs.JobError(
+            '%s The job parameters hostIP, targetIQN and targetLUN must '
+            'list as many values each (%d, %d, %d).' % (
+                jobs.BAD_PARAMETER, len(portals), len(iqns), len(lun_ids)))
+    return list(zip(portals, iqns, lun_ids, strict=True))
+
+
+def _list_of(ctx, name, convert, required=False):
+    """The values of list parameter ``name`` made by ``convert`` (which
+    raises ValueError for a bad one); None when an optional one is not
+    given."""
+    text = ctx.required(name) if required else (ctx.param(name) or '')
+    if not text.strip():
+        return None
+    try:
+        return [convert(value) for value in _list_param(text.strip())]
+    except ValueError:
+        raise jobs.JobError('%s The job parameter %s is not valid: %r.' % (
+            jobs.BAD_PARAMETER, name, text[:80])) from None
+
+
+def _portal(text):
+    try:
+        return san.normal_portal(text)
+    except model_mod.Conflict:
+        raise ValueError(text) from None
+
+
+def _lun_id(text):
+    value = int(text)
+    if not 0 <= value < 2 ** 32:
+        raise ValueError(text)
+    return value
 
 
 def _list_param(text):
@@ -87,13 +128,6 @@ def _list_param(text):
     if text.startswith('[') and text.endswith(']'):
         return [v.strip() for v in text[1:-1].split(',') if v.strip()]
     return [text]
-
-
-def _next_hdisk(vios):
-    taken = {name for name, _ in vios.iscsi_devices.values()}
-    taken |= {getattr(pv, 'name', None) for pv in vios.physical_volumes}
-    return next(n for n in itertools.count(100)
-                if 'hdisk%d' % n not in taken)
 
 
 @jobs.operation('RescanVirtualDisk', 'VirtualIOServer')
@@ -106,12 +140,5 @@ def rescan_virtual_disk(ctx):
 def remove_device(ctx):
     """rmdev of an hdisk nothing uses (RETURN_CODE 0), else the job fails
     with rmdev's message."""
-    name = ctx.required('devName')
-    with ctx.model.registry.lock:
-        devices = ctx.target.iscsi_devices
-        if any(dev[0] == name for dev in devices.values()):
-            for iqn in [i for i, dev in devices.items() if dev[0] == name]:
-                del devices[iqn]
-        else:
-            ctx.model.remove_device(ctx.target, name)
+    ctx.model.remove_device(ctx.target, ctx.required('devName'))
     return {'RETURN_CODE': '0'}

@@ -286,9 +286,9 @@ class VIOS(Partition):
     fc_mappings: list = dataclasses.field(default_factory=list, repr=False)
     seas: list = dataclasses.field(default_factory=list, repr=False)
     iscsi_initiator: str = ''
-    # iSCSI targets logged in to: {IQN: [hdisk name, UDID]}.
-    iscsi_devices: dict = dataclasses.field(default_factory=dict,
-                                            repr=False)
+    # iSCSI sessions: [target IQN, portal] (their disks are hdisks).
+    iscsi_sessions: list = dataclasses.field(default_factory=list,
+                                             repr=False)
 
     @property
     def volume_group_hrefs(self):

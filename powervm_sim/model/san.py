@@ -40,6 +40,14 @@ _IBM_OUI = '005076'
 _WWPN = re.compile(r'^[0-9a-f]{16}$')
 _NAA = re.compile(r'^[0-9a-fA-F]{32}$')
 _NAME = re.compile(r'^[A-Za-z0-9_.:-]{1,63}$')
+_IQN = re.compile(r'^(iqn\.\d{4}-\d{2}\.[A-Za-z0-9.-]+(:[^\s]{1,200})?|'
+                  r'eui\.[0-9A-Fa-f]{16})$')
+_PORTAL = re.compile(r'^(?P<address>[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]+\])'
+                     r'(:(?P<port>\d{1,5}))?$')
+_ISCSI_PORT = 3260
+_CHAP = re.compile(r'^[\x21-\x7e]{1,255}$')
+# An update parameter the caller leaves as it is.
+_UNCHANGED = object()
 # SCSI inquiry data: vendor (8) and product (16) identification.
 _INQUIRY = re.compile(r'^[A-Za-z0-9_.-]{1,16}$')
 
@@ -98,6 +106,28 @@ class LuaStatus:
     FOUND_ITL_ERR = '8'
 
 
+class IscsiCode:
+    """RETURN_CODE of the iSCSI jobs (pypowervm's ISCSIStatus; open-iscsi's
+    iscsiadm exit codes)."""
+
+    SUCCESS = '0'
+    ERROR = '1'
+    LOGIN = '5'
+    TIMEOUT = '8'
+    SESSION_EXISTS = '15'
+    NO_OBJECTS = '21'
+    AUTH_FAILED = '24'
+
+
+@dataclasses.dataclass(frozen=True)
+class Chap:
+    """The credentials an iSCSI login offers (auth 'CHAP', or none)."""
+
+    auth: str | None = None
+    user: str | None = None
+    password: str | None = None
+
+
 @dataclasses.dataclass(kw_only=True, eq=False)
 class LUN:
     """A volume a target exports: what a VIOS turns into an hdisk."""
@@ -144,19 +174,18 @@ class LUN:
         return self.target.disk_description
 
     def masked_to(self, initiator):
-        return wwpn_key(initiator) in {wwpn_key(i) for i in self.initiators}
+        key = self.target.initiator_key(initiator)
+        return key in {self.target.initiator_key(i) for i in self.initiators}
+
+    def visible_to(self, initiator):
+        return self.exported and self.masked_to(initiator)
 
     @property
     def initiator_target_map(self):
-        """{initiator as given: [target WWPNs it is zoned with]} over the
-        initiators the LUN is masked to (zoned ones only), as Cinder's FC
-        drivers return it."""
-        found = {}
-        for initiator in self.initiators:
-            targets = self.target.zoned_ports(initiator)
-            if targets:
-                found[initiator] = targets
-        return found
+        """FC only: {initiator as given: [target WWPNs it is zoned with]}
+        over the initiators the LUN is masked to, as Cinder's FC drivers
+        return it."""
+        return self.target.initiator_target_map(self)
 
     def connection_data(self):
         """What a Cinder driver's initialize_connection puts in
@@ -172,26 +201,71 @@ class LUN:
 
 
 @dataclasses.dataclass(kw_only=True, eq=False)
-class FCTarget:
-    """A Fibre Channel storage system: its target ports and its LUNs."""
+class StorageTarget:
+    """What FC and iSCSI storage targets share: their LUNs, the inquiry
+    data their disks report, and whether they answer logins."""
 
-    transport: typing.ClassVar[str] = 'fcp'
+    transport: typing.ClassVar[str] = ''
+    medium: typing.ClassVar[str] = ''
 
-    name: str
-    wwpns: list
     vendor: str = 'IBM'
     product: str = '2145'
     luns: list = dataclasses.field(default_factory=list)
-    # Fabric zoning: [initiator key, target WWPN] pairs that may talk.
-    zones: list = dataclasses.field(default_factory=list)
-    # A broken target: its ports answer no login.
+    # A broken target: it answers no login.
     refuses_logins: bool = False
 
     @property
     def disk_description(self):
         if self.vendor == 'IBM':
-            return 'MPIO IBM 2076 FC Disk'
-        return 'MPIO Other FC SCSI Disk Drive'
+            return 'MPIO IBM 2076 %s Disk' % self.medium
+        return 'MPIO Other %s SCSI Disk Drive' % self.medium
+
+    def lun_by_id(self, lun_id):
+        return next((lun for lun in self.luns if lun.lun_id == lun_id),
+                    None)
+
+    def admit(self, key):
+        """Let the initiator ``key`` a new LUN is masked to reach the
+        target (FC zoning; nothing for iSCSI)."""
+
+    def describe(self):
+        return {'name': self.name, 'vendor': self.vendor,
+                'product': self.product,
+                'refuses_logins': self.refuses_logins,
+                'luns': [lun.naa for lun in self.luns]}
+
+
+@dataclasses.dataclass(kw_only=True, eq=False)
+class FCTarget(StorageTarget):
+    """A Fibre Channel storage system: its target ports and its LUNs."""
+
+    transport: typing.ClassVar[str] = 'fcp'
+    medium: typing.ClassVar[str] = 'FC'
+
+    name: str
+    wwpns: list
+    # Fabric zoning: [initiator key, target WWPN] pairs that may talk.
+    zones: list = dataclasses.field(default_factory=list)
+
+    @staticmethod
+    def initiator_key(initiator):
+        return wwpn_key(initiator)
+
+    @staticmethod
+    def checked_initiator(initiator):
+        return checked_wwpn(initiator)
+
+    def admit(self, key):
+        self.zone(key, self.wwpns)
+
+    def zone(self, key, ports):
+        for wwpn in ports:
+            if [key, wwpn] not in self.zones:
+                self.zones.append([key, wwpn])
+
+    def unzone(self, key, ports):
+        self.zones[:] = [pair for pair in self.zones
+                         if not (pair[0] == key and pair[1] in ports)]
 
     def zoned_ports(self, initiator):
         key = wwpn_key(initiator)
@@ -203,17 +277,80 @@ class FCTarget:
         return next((lun for lun in self.luns
                      if int(lun.lua, 16) == address), None)
 
+    def initiator_target_map(self, lun):
+        found = {}
+        for initiator in lun.initiators:
+            targets = self.zoned_ports(initiator)
+            if targets:
+                found[initiator] = targets
+        return found
+
     def connection_data(self, lun):
         return {'target_discovered': False, 'target_lun': lun.lun_id,
                 'target_wwn': list(self.wwpns),
                 'initiator_target_map': lun.initiator_target_map}
 
     def describe(self):
-        return {'name': self.name, 'wwpns': list(self.wwpns),
-                'vendor': self.vendor, 'product': self.product,
-                'refuses_logins': self.refuses_logins,
-                'zones': [list(pair) for pair in self.zones],
-                'luns': [lun.naa for lun in self.luns]}
+        return dict(super().describe(), wwpns=list(self.wwpns),
+                    zones=[list(pair) for pair in self.zones])
+
+
+@dataclasses.dataclass(kw_only=True, eq=False)
+class ISCSITarget(StorageTarget):
+    """An iSCSI target: its IQN, the portals it listens on, its CHAP
+    credentials (none: any login is taken) and its LUNs."""
+
+    transport: typing.ClassVar[str] = 'iscsi'
+    medium: typing.ClassVar[str] = 'iSCSI'
+
+    iqn: str
+    portals: list
+    chap_user: str | None = None
+    chap_secret: str | None = None
+
+    @property
+    def name(self):
+        return self.iqn
+
+    @staticmethod
+    def initiator_key(initiator):
+        return str(initiator).strip().lower()
+
+    @staticmethod
+    def checked_initiator(initiator):
+        return checked_iqn(initiator).lower()
+
+    def accepts(self, chap):
+        """Whether a login offering ``chap`` authenticates."""
+        if self.chap_user is None:
+            return True
+        return ((chap.auth or '').upper() == 'CHAP' and
+                (chap.user, chap.password) == (self.chap_user,
+                                               self.chap_secret))
+
+    def visible_lun(self, lun_id, initiator):
+        """The LUN ``lun_id`` (None: the first) ``initiator`` may see."""
+        luns = [lun for lun in sorted(self.luns, key=lambda u: u.lun_id)
+                if lun.visible_to(initiator)]
+        if lun_id is None:
+            return luns[0] if luns else None
+        return next((lun for lun in luns if lun.lun_id == lun_id), None)
+
+    def connection_data(self, lun):
+        data = {'target_discovered': False,
+                'target_portal': self.portals[0], 'target_iqn': self.iqn,
+                'target_lun': lun.lun_id,
+                'target_portals': list(self.portals),
+                'target_iqns': [self.iqn] * len(self.portals),
+                'target_luns': [lun.lun_id] * len(self.portals)}
+        if self.chap_user is not None:
+            data.update(auth_method='CHAP', auth_username=self.chap_user,
+                        auth_password=self.chap_secret)
+        return data
+
+    def describe(self):
+        return dict(super().describe(), portals=list(self.portals),
+                    chap_user=self.chap_user, chap_secret=self.chap_secret)
 
 
 @dataclasses.dataclass(kw_only=True, eq=False)
@@ -221,6 +358,7 @@ class SAN:
     """Every storage target the VIOSes of the model may reach."""
 
     fc_targets: list = dataclasses.field(default_factory=list)
+    iscsi_targets: list = dataclasses.field(default_factory=list)
     # Counters that make identities unique within the SAN.
     volumes_made: int = 0
     ports_made: int = 0
@@ -232,20 +370,26 @@ class SAN:
         # Not a field: a lock is not state, and a loaded SAN makes its own.
         return self.__dict__.setdefault('_lock', threading.RLock())
 
-    # ------------------------------------------------------------ targets
+    @property
+    def targets(self):
+        return self.fc_targets + self.iscsi_targets
+
+    def target(self, name):
+        """The FC target called ``name`` or owning the port ``name``, or
+        the iSCSI target of IQN ``name``; None if there is none."""
+        return self.fc_target(name) or self.iscsi_target(name)
+
+    def set_refuses_logins(self, target, refuses):
+        with self.lock:
+            target.refuses_logins = _checked_bool(refuses)
+
+    # --------------------------------------------------------- FC targets
     def add_fc_target(self, name, wwpns=None, vendor='IBM', product='2145',
                       ports=2):
         """A new FC storage system with target ports ``wwpns`` (``ports``
         made up when not given)."""
         with self.lock:
-            _check_name(name, 'storage target')
-            for value in (vendor, product):
-                if not isinstance(value, str) or not _INQUIRY.match(value):
-                    raise _refused('%r is not a SCSI vendor or product '
-                                   'identification.' % (value,))
-            if self.fc_target(name) is not None:
-                raise _refused('Storage target %s already exists.' % name,
-                               DUPLICATE)
+            self._check_new_target(name, vendor, product)
             if wwpns is None:
                 if not isinstance(ports, int) or not 0 < ports <= 16:
                     raise _refused('A target has 1 to 16 ports, not %r.' %
@@ -268,39 +412,99 @@ class SAN:
         return next((t for t in self.fc_targets
                      if t.name == name or key in t.wwpns), None)
 
-    def set_refuses_logins(self, target, refuses):
-        self.update_fc_target(target, refuses_logins=refuses)
-
     def update_fc_target(self, target, refuses_logins=None, zone=(),
                          unzone=(), target_wwpns=None):
         """Change a target at once: whether it refuses logins, and the
         initiators zoned with (or unzoned from) its ports ``target_wwpns``
         (all by default).  Nothing changes unless all of it is valid."""
         with self.lock:
-            ports = self._ports_of(target, target_wwpns)
+            ports = _ports_of(target, target_wwpns)
             zoned = checked_wwpns(zone)
             unzoned = checked_wwpns(unzone)
             if refuses_logins is not None:
-                target.refuses_logins = _checked_bool(refuses_logins)
+                self.set_refuses_logins(target, refuses_logins)
             for key in zoned:
-                self._zone(key, target, ports)
+                target.zone(key, ports)
             for key in unzoned:
-                self._unzone(key, target, ports)
+                target.unzone(key, ports)
+
+    def zone(self, initiator, target, target_wwpns=None):
+        """Let ``initiator`` talk to ``target``'s ports (all by default)."""
+        self.update_fc_target(target, zone=[initiator],
+                              target_wwpns=target_wwpns)
+
+    def unzone(self, initiator, target, target_wwpns=None):
+        self.update_fc_target(target, unzone=[initiator],
+                              target_wwpns=target_wwpns)
 
     def _new_target_wwpn(self):
         # NAA type 5: the company ID and nine digits of its own.
         self.ports_made += 1
         return '5%s%09x' % (_IBM_OUI, 0x80B215660 + self.ports_made)
 
+    def _check_new_target(self, name, vendor, product):
+        _check_name(name, 'storage target')
+        for value in (vendor, product):
+            if not isinstance(value, str) or not _INQUIRY.match(value):
+                raise _refused('%r is not a SCSI vendor or product '
+                               'identification.' % (value,))
+        if self.target(name) is not None:
+            raise _refused('Storage target %s already exists.' % name,
+                           DUPLICATE)
+
+    # ------------------------------------------------------ iSCSI targets
+    def add_iscsi_target(self, iqn, portals, chap_user=None,
+                         chap_secret=None, vendor='IBM', product='2145'):
+        """A new iSCSI target listening on ``portals`` ('address[:port]',
+        port 3260 by default); with CHAP credentials, a login must offer
+        them."""
+        with self.lock:
+            checked_iqn(iqn)
+            self._check_new_target(iqn, vendor, product)
+            _check_chap(chap_user, chap_secret)
+            if not isinstance(portals, list | tuple) or not portals:
+                raise _refused('An iSCSI target needs a list of portals.')
+            target = ISCSITarget(
+                iqn=iqn, portals=[normal_portal(p) for p in portals],
+                chap_user=chap_user, chap_secret=chap_secret, vendor=vendor,
+                product=product)
+            self.iscsi_targets.append(target)
+            return target
+
+    def iscsi_target(self, iqn):
+        key = str(iqn).lower()
+        return next((t for t in self.iscsi_targets if t.iqn.lower() == key),
+                    None)
+
+    def update_iscsi_target(self, target, refuses_logins=None,
+                            chap_user=_UNCHANGED, chap_secret=_UNCHANGED):
+        """Change whether a target refuses logins and its CHAP credentials
+        (None for both: no CHAP) at once, or nothing if any is invalid."""
+        with self.lock:
+            user = target.chap_user if chap_user is _UNCHANGED else chap_user
+            secret = (target.chap_secret if chap_secret is _UNCHANGED
+                      else chap_secret)
+            _check_chap(user, secret)
+            if refuses_logins is not None:
+                self.set_refuses_logins(target, refuses_logins)
+            target.chap_user, target.chap_secret = user, secret
+
+    def portal_listens(self, portal):
+        """Whether any iSCSI target listens on ``portal``."""
+        return any(portal in t.portals for t in self.iscsi_targets)
+
     # --------------------------------------------------------------- LUNs
     def add_lun(self, target, size_gb, initiators=(), lun_id=None,
                 name=None, naa=None):
-        """A new volume on ``target``, masked to ``initiators`` and each of
-        them zoned with every port of the target (what a storage admin does
-        to give a host a volume)."""
+        """A new volume on ``target``, masked to ``initiators`` (WWPNs for
+        FC, IQNs for iSCSI) and each FC initiator zoned with every port of
+        the target (what a storage admin does to give a host a volume)."""
         with self.lock:
             size_mb = _size_mb(size_gb)
-            keys = checked_wwpns(initiators)
+            if not isinstance(initiators, list | tuple):
+                raise _refused('%r is not a list of initiators.' %
+                               (initiators,))
+            keys = [target.checked_initiator(i) for i in initiators]
             lun_id = self._free_lun_id(target, lun_id)
             if name is not None:
                 _check_name(name, 'volume')
@@ -309,18 +513,18 @@ class SAN:
                       name=name or 'volume-%s' % naa[-8:].lower())
             target.luns.append(lun)
             for initiator, key in zip(initiators, keys, strict=True):
-                self._mask(lun, initiator)
-                self._zone(key, target, target.wwpns)
+                _mask(lun, initiator)
+                target.admit(key)
             return lun
 
     def find_lun(self, ident):
         """The LUN whose NAA identifier or UDID is ``ident``, or None."""
-        return next((lun for t in self.fc_targets for lun in t.luns
+        return next((lun for lun in self.luns
                      if ident in (lun.naa, lun.udid)), None)
 
     @property
     def luns(self):
-        return [lun for t in self.fc_targets for lun in t.luns]
+        return [lun for t in self.targets for lun in t.luns]
 
     def grow(self, lun, size_gb):
         self.update_lun(lun, size_gb=size_gb)
@@ -329,6 +533,12 @@ class SAN:
         """Export the LUN again, or take it away from every host (a volume
         that disappears)."""
         self.update_lun(lun, exported=exported)
+
+    def mask(self, lun, initiator):
+        self.update_lun(lun, mask=[initiator])
+
+    def unmask(self, lun, initiator):
+        self.update_lun(lun, unmask=[initiator])
 
     def update_lun(self, lun, size_gb=None, exported=None, mask=(),
                    unmask=()):
@@ -340,35 +550,23 @@ class SAN:
             if size_mb < lun.size_mb:
                 raise _refused('Volume %s cannot shrink from %d MB to %d MB.'
                                % (lun.name, lun.size_mb, size_mb))
-            checked_wwpns(mask)
-            checked_wwpns(unmask)
+            for initiators in (mask, unmask):
+                if not isinstance(initiators, list | tuple):
+                    raise _refused('%r is not a list of initiators.' %
+                                   (initiators,))
+                for initiator in initiators:
+                    lun.target.checked_initiator(initiator)
             if exported is not None:
                 lun.exported = _checked_bool(exported)
             lun.size_mb = size_mb
             for initiator in mask:
-                self._mask(lun, initiator)
+                _mask(lun, initiator)
             for initiator in unmask:
-                self._unmask(lun, initiator)
+                _unmask(lun, initiator)
 
     def remove_lun(self, lun):
         with self.lock:
             lun.target.luns.remove(lun)
-
-    def mask(self, lun, initiator):
-        self.update_lun(lun, mask=[initiator])
-
-    def unmask(self, lun, initiator):
-        self.update_lun(lun, unmask=[initiator])
-
-    @staticmethod
-    def _unmask(lun, initiator):
-        key = wwpn_key(initiator)
-        lun.initiators[:] = [i for i in lun.initiators if wwpn_key(i) != key]
-
-    @staticmethod
-    def _mask(lun, initiator):
-        if not lun.masked_to(initiator):
-            lun.initiators.append(initiator)
 
     def _free_lun_id(self, target, wanted):
         used = {lun.lun_id for lun in target.luns}
@@ -396,41 +594,9 @@ class SAN:
         # the array's own digits (as on the recorded systems) and a serial.
         return '6%s8100DC48%017X' % (_IBM_OUI, self.volumes_made)
 
-    # ------------------------------------------------------------- zoning
-    def zone(self, initiator, target, target_wwpns=None):
-        """Let ``initiator`` talk to ``target``'s ports (all by default)."""
-        self.update_fc_target(target, zone=[initiator],
-                              target_wwpns=target_wwpns)
-
-    def unzone(self, initiator, target, target_wwpns=None):
-        self.update_fc_target(target, unzone=[initiator],
-                              target_wwpns=target_wwpns)
-
-    @staticmethod
-    def _unzone(key, target, ports):
-        target.zones[:] = [pair for pair in target.zones
-                           if not (pair[0] == key and pair[1] in ports)]
-
-    @staticmethod
-    def _zone(key, target, ports):
-        for wwpn in ports:
-            if [key, wwpn] not in target.zones:
-                target.zones.append([key, wwpn])
-
-    @staticmethod
-    def _ports_of(target, wwpns):
-        if wwpns is None:
-            return list(target.wwpns)
-        keys = checked_wwpns(wwpns)
-        stray = [k for k in keys if k not in target.wwpns]
-        if stray:
-            raise _refused('Target %s has no port %s.' % (
-                target.name, ', '.join(stray)), UNKNOWN)
-        return keys
-
     # --------------------------------------------------------------- paths
     def reachable_lun(self, initiator, target_wwpn, lua):
-        """The LUN the ITL (``initiator``, ``target_wwpn``, ``lua``)
+        """The LUN the FC ITL (``initiator``, ``target_wwpn``, ``lua``)
         reaches, or None."""
         with self.lock:
             key, port = wwpn_key(initiator), wwpn_key(target_wwpn)
@@ -440,7 +606,7 @@ class SAN:
                     [key, port] not in target.zones:
                 return None
             lun = target.lun(lua)
-            if lun is None or not lun.exported or not lun.masked_to(key):
+            if lun is None or not lun.visible_to(key):
                 return None
             return lun
 
@@ -456,7 +622,60 @@ class SAN:
         """The SAN as plain JSON values."""
         with self.lock:
             return {'fc_targets': [t.describe() for t in self.fc_targets],
+                    'iscsi_targets': [t.describe()
+                                      for t in self.iscsi_targets],
                     'luns': [lun.describe() for lun in self.luns]}
+
+
+def _mask(lun, initiator):
+    if not lun.masked_to(initiator):
+        lun.initiators.append(initiator)
+
+
+def _unmask(lun, initiator):
+    key = lun.target.initiator_key(initiator)
+    lun.initiators[:] = [i for i in lun.initiators
+                         if lun.target.initiator_key(i) != key]
+
+
+def _ports_of(target, wwpns):
+    """The WWPNs of ``target``'s ports ``wwpns`` (None: all of them)."""
+    if wwpns is None:
+        return list(target.wwpns)
+    keys = checked_wwpns(wwpns)
+    stray = [k for k in keys if k not in target.wwpns]
+    if stray:
+        raise _refused('Target %s has no port %s.' % (
+            target.name, ', '.join(stray)), UNKNOWN)
+    return keys
+
+
+def normal_portal(portal):
+    """'address:port' of an iSCSI portal given as 'address[:port]'.
+
+    :raises registry.Conflict: it is not a portal.
+    """
+    match = _PORTAL.match(portal) if isinstance(portal, str) else None
+    port = int(match['port'] or _ISCSI_PORT) if match else 0
+    if not 0 < port < 65536:
+        raise _refused('%r is not an iSCSI portal (address[:port]).' %
+                       (portal,))
+    return '%s:%d' % (match['address'], port)
+
+
+def checked_iqn(iqn):
+    if not isinstance(iqn, str) or not _IQN.match(iqn):
+        raise _refused('%r is not an iSCSI name (iqn.YYYY-MM.domain[:...] '
+                       'or eui. and 16 hex digits).' % (iqn,))
+    return iqn
+
+
+def _check_chap(user, secret):
+    if (user is None) != (secret is None) or not all(
+            value is None or (isinstance(value, str) and
+                              _CHAP.match(value)) for value in (user, secret)):
+        raise _refused('CHAP needs both a user and a secret (1 to 255 '
+                       'printable characters), or neither.')
 
 
 def _size_mb(size_gb):
@@ -485,6 +704,15 @@ class LuaOutcome:
 
     status: str
     pv: typing.Any = None
+    message: str = ''
+
+
+@dataclasses.dataclass
+class IscsiOutcome:
+    """What an iSCSI login found: [(IQN, hdisk)] or why nothing."""
+
+    code: str
+    devices: list = dataclasses.field(default_factory=list)
     message: str = ''
 
 
@@ -589,13 +817,90 @@ class SanOps:
                     'rmdev: 0514-519 The following device was not found in '
                     'the customized device configuration database: %s' %
                     name, status=400)
-            if not pv.available or self.scsi_mappings_of(pv):
-                raise registry.Conflict(
-                    'Method error (/usr/lib/methods/ucfgdevice): 0514-062 '
-                    'Cannot perform the requested function because the '
-                    'specified device is busy (%s).' % name)
+            self._check_unused(pv)
             vios.physical_volumes.remove(pv)
             self.registry.changed(vios)
+
+    def _check_unused(self, pv):
+        if not pv.available or self.scsi_mappings_of(pv):
+            raise registry.Conflict(
+                'Method error (/usr/lib/methods/ucfgdevice): 0514-062 '
+                'Cannot perform the requested function because the '
+                'specified device is busy (%s).' % pv.name)
+
+    # ------------------------------------------------------------- iSCSI
+    def iscsi_login(self, vios, paths, chap):
+        """ISCSIDiscovery: log ``vios`` in to each (portal, IQN, LUN id or
+        None) of ``paths`` offering ``chap``, and configure the hdisk of
+        the LUN found.
+
+        The outcome's code is SUCCESS, or SESSION_EXISTS when every path
+        that found the LUN had its session already; when none found it,
+        the first path's failure.
+        """
+        with self.registry.lock:
+            found, failures, fresh = [], [], False
+            for portal, iqn, lun_id in paths:
+                portal = normal_portal(portal)
+                target = self.san.iscsi_target(iqn)
+                failure = _login_failure(self.san, target, portal, chap)
+                if failure is not None:
+                    failures.append(failure)
+                    continue
+                fresh |= _open_session(vios, target.iqn, portal)
+                lun = target.visible_lun(lun_id, vios.iscsi_initiator)
+                if lun is None:
+                    failures.append(IscsiOutcome(
+                        IscsiCode.NO_OBJECTS, message=(
+                            'iscsiadm: target %s shows this initiator no '
+                            'LUN %s' % (iqn, lun_id))))
+                    continue
+                found.append((iqn, lun))
+            if not found:
+                return failures[0]
+            devices = [(iqn, self.configure_hdisk(vios, lun, None))
+                       for iqn, lun in found]
+            return IscsiOutcome(IscsiCode.SUCCESS if fresh
+                                else IscsiCode.SESSION_EXISTS, devices)
+
+    def iscsi_logout(self, vios, iqns, portals=None, lun_ids=None):
+        """ISCSIRemove: remove the hdisks of the LUNs ``lun_ids`` (None:
+        all) of targets ``iqns`` and log out of each session (on
+        ``portals``, None: any) that has no hdisk left; NO_OBJECTS when
+        ``vios`` has no such session.
+
+        :raises registry.Conflict: one of the hdisks is in use.
+        """
+        with self.registry.lock:
+            wanted = {iqn.lower() for iqn in iqns}
+            sessions = [s for s in vios.iscsi_sessions
+                        if s[0].lower() in wanted and
+                        (portals is None or s[1] in portals)]
+            if not sessions:
+                return IscsiCode.NO_OBJECTS
+            disks = [pv for pv, lun in self._iscsi_disks(vios)
+                     if lun.target.iqn.lower() in wanted and
+                     (lun_ids is None or lun.lun_id in lun_ids)]
+            for pv in disks:
+                self._check_unused(pv)
+            for pv in disks:
+                vios.physical_volumes.remove(pv)
+            left = {lun.target.iqn for _pv, lun in self._iscsi_disks(vios)}
+            for session in sessions:
+                if session[0] not in left:
+                    vios.iscsi_sessions.remove(session)
+            if disks:
+                self.registry.changed(vios)
+            return IscsiCode.SUCCESS
+
+    def _iscsi_disks(self, vios):
+        """[(hdisk, LUN)] of the VIOS's disks on iSCSI targets."""
+        found = []
+        for pv in vios.physical_volumes:
+            lun = self.san.find_lun(pv.udid)
+            if lun is not None and lun.target.transport == 'iscsi':
+                found.append((pv, lun))
+        return found
 
     def scan_san(self, vios):
         """Configure an hdisk for every LUN the VIOS's ports reach, in LUN
@@ -610,6 +915,36 @@ class SanOps:
                 self.configure_hdisk(vios, paths[0].lun,
                                      _location(paths[0]),
                                      [p.port.name for p in paths])
+
+
+def _login_failure(san, target, portal, chap):
+    """The IscsiOutcome of a login that fails before a session exists, or
+    None (open-iscsi's messages)."""
+    if not san.portal_listens(portal):
+        return IscsiOutcome(IscsiCode.TIMEOUT, message=(
+            'iscsiadm: initiator reported error (8 - connection timed out) '
+            'connecting to %s' % portal))
+    if target is None or portal not in target.portals:
+        return IscsiOutcome(IscsiCode.NO_OBJECTS, message=(
+            'iscsiadm: No records found (no such target on %s)' % portal))
+    if target.refuses_logins:
+        return IscsiOutcome(IscsiCode.LOGIN, message=(
+            'iscsiadm: initiator reported error (5 - encountered iSCSI '
+            'login failure)'))
+    if not target.accepts(chap):
+        return IscsiOutcome(IscsiCode.AUTH_FAILED, message=(
+            'iscsiadm: initiator reported error (24 - iSCSI login failed '
+            'due to authorization failure)'))
+    return None
+
+
+def _open_session(vios, iqn, portal):
+    """Log ``vios`` in to ``iqn`` through ``portal``; False if it was."""
+    session = [iqn, portal]
+    if session in vios.iscsi_sessions:
+        return False
+    vios.iscsi_sessions.append(session)
+    return True
 
 
 def _refusal(paths, failed, vendor, device_id, reliable):

@@ -54,7 +54,8 @@ class PhysicalVolume:
     udid: str
     capacity_mb: int
     unique_id: str
-    location_code: str
+    # None for an iSCSI disk: it has no physical location.
+    location_code: str | None
     description: str = 'SAS Disk Drive'
     fc_backed: bool = False
     # False once the disk belongs to a volume group or a mapping.

@@ -317,3 +317,45 @@ class TestSan(ControlTestCase):
             self.call(method, path, status, json=body)
         self.call('POST', 'san/luns', 400, data=b'{not json')
         self.assertEqual(before, self.call('GET', 'san', 200))
+
+    def test_iscsi_targets_and_their_chap(self):
+        iqn = 'iqn.2016-06.world.srv:ctl'
+        target = self.call('POST', 'san/iscsi-targets', 201, json={
+            'iqn': iqn, 'portals': ['192.0.2.7'], 'chap_user': 'u',
+            'chap_secret': 'one'})
+        self.assertEqual(['192.0.2.7:3260'], target['portals'])
+        lun = self.call('POST', 'san/luns', 201, json={
+            'target': iqn, 'size_gb': 1,
+            'initiators': [self.vios.iscsi_initiator]})
+        data = lun['connection_data']
+
+        def login():
+            return hdisk.discover_iscsi(
+                self.sim.adapter(), data['target_portal'], 'u', 'one', iqn,
+                self.vios.uuid, lunid=data['target_lun'], auth='CHAP')
+        self.assertEqual(lun['udid'], login()[1])
+        self.call('PATCH', 'san/iscsi-targets/%s' % iqn, 200,
+                  json={'chap_secret': 'two'})
+        self.assertIn('Return code: 24', str(self.assertRaises(
+            pvm_exc.ISCSIDiscoveryFailed, login)))
+        self.call('PATCH', 'san/iscsi-targets/%s' % iqn, 200, json={
+            'chap_user': None, 'chap_secret': None, 'refuses_logins': True})
+        self.assertIn('Return code: 5', str(self.assertRaises(
+            pvm_exc.ISCSIDiscoveryFailed, login)))
+        before = self.call('GET', 'san', 200)
+        for method, path, body in (
+                ('POST', 'san/iscsi-targets', {'iqn': 'nope',
+                                               'portals': ['192.0.2.7']}),
+                ('POST', 'san/iscsi-targets', {'iqn': iqn + 'x',
+                                               'portals': ['a:b:c']}),
+                ('POST', 'san/iscsi-targets', {'iqn': iqn + 'x',
+                                               'portals': '192.0.2.7'}),
+                ('POST', 'san/iscsi-targets', {
+                    'iqn': iqn + 'x', 'portals': ['192.0.2.7'],
+                    'chap_user': 'only'}),
+                ('PATCH', 'san/iscsi-targets/%s' % iqn, {
+                    'refuses_logins': False, 'chap_secret': 'alone'}),
+                ('POST', 'san/luns', {'target': iqn, 'size_gb': 1,
+                                      'initiators': ['10000090fa000001']})):
+            self.call(method, path, 400, json=body)
+        self.assertEqual(before, self.call('GET', 'san', 200))

@@ -368,12 +368,16 @@ class TestSystemAndViosJobs(JobTestBase):
         self.assertEqual(vios.iscsi_initiator, hdisk.discover_iscsi_initiator(
             self.adapter, vios_w.uuid))
         iqn = 'iqn.2016-06.world.srv:target00'
+        target = self.sim.model.san.add_iscsi_target(
+            iqn, ['10.0.0.5'], chap_user='user', chap_secret='secret')
+        self.sim.model.san.add_lun(target, 1,
+                                   initiators=[vios.iscsi_initiator])
         name, udid = hdisk.discover_iscsi(
             self.adapter, '10.0.0.5:3260', 'user', 'secret', iqn,
-            vios_w.uuid)
+            vios_w.uuid, auth='CHAP')
         self.assertTrue(name.startswith('hdisk'))
         again = hdisk.discover_iscsi(self.adapter, '10.0.0.5:3260', 'user',
-                                     'secret', iqn, vios_w.uuid)
+                                     'secret', iqn, vios_w.uuid, auth='CHAP')
         self.assertEqual((name, udid), again)
         hdisk.remove_iscsi(self.adapter, iqn, vios_w.uuid)
-        self.assertEqual({}, vios.iscsi_devices)
+        self.assertEqual([], vios.iscsi_sessions)

@@ -56,12 +56,18 @@ class TestStateKeepsJobBookkeeping(testtools.TestCase):
 
     def test_iscsi_logins_and_rbd_volumes_survive_a_restart(self):
         vios = self.sim.model.vioses()[0]
-        device = hdisk.discover_iscsi(self.sim.adapter(), '10.0.0.5:3260',
-                                      'user', 'secret', IQN, vios.uuid)
+        target = self.sim.model.san.add_iscsi_target(IQN, ['10.0.0.5'])
+        self.sim.model.san.add_lun(target, 1,
+                                   initiators=[vios.iscsi_initiator])
+        name, udid = hdisk.discover_iscsi(self.sim.adapter(),
+                                          '10.0.0.5:3260', None, None, IQN,
+                                          vios.uuid)
         self.sim.model.rbd_volumes.add('pool/image')
         later = self.restarted()
         restored = later.model.get(vios.uuid)
-        self.assertEqual({IQN: list(device)}, restored.iscsi_devices)
+        self.assertEqual([[IQN, '10.0.0.5:3260']], restored.iscsi_sessions)
+        self.assertEqual((name, udid), hdisk.discover_iscsi(
+            later.adapter(), '10.0.0.5:3260', None, None, IQN, vios.uuid))
         self.assertTrue(hdisk.rbd_exists(later.adapter(), vios.uuid,
                                          'pool/image'))
 

@@ -3,6 +3,7 @@ by LUARecovery become hdisks, are mapped over vSCSI and removed again."""
 
 import fixtures
 from pypowervm import const as pvm_const
+from pypowervm import exceptions as pvm_exc
 from pypowervm.tasks import hdisk
 from pypowervm.tasks import scsi_mapper
 from pypowervm import util as pvm_util
@@ -292,3 +293,169 @@ class TestSanSurvivesARestart(SanTestBase):
             vios1, later.adapter()))['fcs1'])
         # New volumes do not take the identities of saved ones.
         self.assertNotEqual(lun.naa, later.fc_lun().naa)
+
+
+class IscsiTestBase(SanTestBase):
+    portals = ['192.0.2.10:3260', '192.0.2.11:3260']
+    iqn = 'iqn.2016-06.world.srv:target00'
+
+    def setUp(self):
+        super().setUp()
+        self.array = self.model.san.add_iscsi_target(
+            self.iqn, self.portals, chap_user='nova', chap_secret='s3cret')
+        self.volume = self.model.san.add_lun(self.array, 3, initiators=[
+            v.iscsi_initiator for v in self.model.vioses()])
+
+    def login(self, vios=None, password='s3cret', **kwargs):
+        kwargs.setdefault('lunid', self.volume.lun_id)
+        kwargs.setdefault('auth', 'CHAP')
+        return hdisk.discover_iscsi(
+            self.adapter, kwargs.pop('host_ip', self.portals[0]),
+            kwargs.pop('user', 'nova'), password, kwargs.pop('iqn', self.iqn),
+            (vios or self.vios1).uuid, **kwargs)
+
+    def assertLoginFails(self, status, **kwargs):
+        before = test_bad_input.model_snapshot(self.model)
+        exc = self.assertRaises(pvm_exc.ISCSIDiscoveryFailed, self.login,
+                                **kwargs)
+        self.assertIn('Return code: %s' % status, str(exc))
+        self.assertEqual(before, test_bad_input.model_snapshot(self.model))
+
+
+class TestIscsi(IscsiTestBase):
+
+    def test_login_makes_an_hdisk_the_vios_maps(self):
+        name, udid = self.login()
+        self.assertEqual(self.volume.udid, udid)
+        vios_w = self.read_vios(self.vios1)
+        [pv_w] = [p for p in vios_w.phys_vols if p.name == name]
+        self.assertEqual(udid, pv_w.udid)
+        self.assertEqual(3072, pv_w.capacity)
+        self.assertFalse(pv_w.is_fc_backed)
+        self.assertNotIn(name, sum(port_disks(vios_w).values(), []))
+        lpar_w = self.client()
+        scsi_mapper.add_vscsi_mapping(
+            None, self.vios1.uuid, lpar_w.uuid,
+            pvm_stg.PV.bld(self.adapter, name, udid=udid, tag='vol-2'))
+        [smap] = scsi_mapper.find_maps(self.read_vios(self.vios1)
+                                       .scsi_mappings,
+                                       client_lpar_id=lpar_w.id)
+        self.assertEqual(udid, smap.backing_storage.udid)
+
+    def test_a_second_login_finds_the_session_and_the_same_disk(self):
+        first = self.login()
+        self.assertEqual([[self.iqn, self.portals[0]]],
+                         self.vios1.iscsi_sessions)
+        self.assertEqual(first, self.login())
+        self.assertEqual(1, len(self.vios1.iscsi_sessions))
+
+    def test_each_vios_has_its_own_hdisk(self):
+        name1, udid1 = self.login(self.vios1)
+        name2, udid2 = self.login(self.vios2)
+        self.assertEqual(udid1, udid2)
+        self.assertIn(name2, [p.name for p in self.vios2.physical_volumes])
+
+    def test_multipath_lists_reach_one_disk(self):
+        name, udid = self.login(host_ip=self.portals, iqn=[self.iqn] * 2,
+                                lunid=[self.volume.lun_id] * 2,
+                                multipath=True)
+        self.assertEqual(2, len(self.vios1.iscsi_sessions))
+        self.assertEqual(1, sum(1 for p in self.vios1.physical_volumes
+                                if p.udid == udid))
+
+    def test_wrong_or_missing_chap(self):
+        self.assertLoginFails('24', password='wrong')
+        self.assertLoginFails('24', auth=None, user=None, password=None)
+
+    def test_unknown_target_portal_or_lun(self):
+        self.assertLoginFails('21', iqn='iqn.2016-06.world.srv:nothing')
+        self.assertLoginFails('8', host_ip='192.0.2.99:3260')
+        self.assertLoginFails('21', lunid=9)
+
+    def test_broken_or_hidden(self):
+        self.model.san.set_refuses_logins(self.array, True)
+        self.assertLoginFails('5')
+        self.model.san.set_refuses_logins(self.array, False)
+        self.model.san.unmask(self.volume, self.vios1.iscsi_initiator)
+        self.assertLoginFails('21')
+
+    def test_remove_logs_out_once_the_disk_is_free(self):
+        name, udid = self.login()
+        lpar_w = self.client()
+        scsi_mapper.add_vscsi_mapping(None, self.vios1.uuid, lpar_w.uuid,
+                                      pvm_stg.PV.bld(self.adapter, name,
+                                                     udid=udid))
+        before = test_bad_input.model_snapshot(self.model)
+        self.assertRaises(pvm_exc.JobRequestFailed, hdisk.remove_iscsi,
+                          self.adapter, self.iqn, self.vios1.uuid)
+        self.assertEqual(before, test_bad_input.model_snapshot(self.model))
+        scsi_mapper.remove_pv_mapping(self.adapter, self.vios1.uuid,
+                                      lpar_w.id, name)
+        hdisk.remove_iscsi(self.adapter, self.iqn, self.vios1.uuid,
+                           lun=self.volume.lun_id, portal=self.portals[0])
+        self.assertIsNone(self.read_vios(self.vios1).hdisk_from_uuid(udid))
+        self.assertEqual([], self.vios1.iscsi_sessions)
+        # Nothing left to log out of: code 21, which pypowervm accepts.
+        job_w, parms = self.run_raw(self.vios1, 'ISCSIRemove',
+                                    targetIQN=self.iqn)
+        job_w.run_job(self.vios1.uuid, job_parms=parms)
+        self.assertEqual('21',
+                         job_w.get_job_results_as_dict()['RETURN_CODE'])
+
+    def test_remove_device_takes_an_iscsi_disk(self):
+        name, udid = self.login()
+        hdisk.remove_hdisk(self.adapter, None, name, self.vios1.uuid)
+        self.assertIsNone(self.read_vios(self.vios1).hdisk_from_uuid(udid))
+
+    def test_connection_data_logs_in(self):
+        data = self.volume.connection_data()
+        self.assertEqual(
+            {'target_discovered': False, 'target_portal': self.portals[0],
+             'target_iqn': self.iqn, 'target_lun': self.volume.lun_id,
+             'target_portals': self.portals,
+             'target_iqns': [self.iqn] * 2,
+             'target_luns': [self.volume.lun_id] * 2,
+             'auth_method': 'CHAP', 'auth_username': 'nova',
+             'auth_password': 's3cret'}, data)
+        name, _udid = hdisk.discover_iscsi(
+            self.adapter, data['target_portal'], data['auth_username'],
+            data['auth_password'], data['target_iqn'], self.vios2.uuid,
+            lunid=data['target_lun'], auth=data['auth_method'])
+        self.assertTrue(name.startswith('hdisk'))
+
+
+class TestFixtureIscsiVolume(SanTestBase):
+
+    def test_every_vios_logs_in_over_every_portal(self):
+        lun = self.sim.iscsi_lun(size_gb=2)
+        data = lun.connection_data()
+        for vios in (self.vios1, self.vios2):
+            _name, udid = hdisk.discover_iscsi(
+                self.adapter, data['target_portals'], data['auth_username'],
+                data['auth_password'], data['target_iqns'], vios.uuid,
+                lunid=data['target_luns'], auth=data['auth_method'],
+                multipath=True)
+            self.assertEqual(lun.udid, udid)
+            self.assertEqual(2, len(vios.iscsi_sessions))
+
+
+class TestBadIscsiInput(IscsiTestBase):
+
+    def assertIscsiRefused(self, message, operation, **params):
+        job_w, parms = self.run_raw(self.vios1, operation, **params)
+        self.assertJobFails(message, job_w, self.vios1.uuid, parms)
+
+    def test_missing_or_bad_parameters(self):
+        self.assertIscsiRefused('targetIQN', 'ISCSIDiscovery',
+                                hostIP=self.portals[0], multipath='False')
+        self.assertIscsiRefused('multipath', 'ISCSIDiscovery',
+                                hostIP=self.portals[0], targetIQN=self.iqn,
+                                multipath='perhaps')
+        self.assertIscsiRefused('targetLUN', 'ISCSIDiscovery',
+                                hostIP=self.portals[0], targetIQN=self.iqn,
+                                targetLUN='one', multipath='False')
+        self.assertIscsiRefused('hostIP', 'ISCSIDiscovery',
+                                hostIP='[%s]' % self.portals[0],
+                                targetIQN='[%s,%s]' % (self.iqn, self.iqn),
+                                multipath='True')
+        self.assertIscsiRefused('targetIQN', 'ISCSIRemove', multipath='False')

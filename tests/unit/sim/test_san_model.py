@@ -259,3 +259,91 @@ class TestHdisks(testtools.TestCase):
                                          reliable=True)
         self.assertEqual(san.LuaStatus.ITL_NOT_RELIABLE, outcome.status)
         self.assertIsNone(outcome.pv)
+
+
+class TestIscsi(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.model = built_model(self)
+        self.vios = self.model.vioses()[0]
+        self.san = self.model.san
+        self.target = self.san.add_iscsi_target(
+            'iqn.2016-06.world.srv:t0', ['192.0.2.1', '192.0.2.2:3261'],
+            chap_user='u', chap_secret='p')
+        self.lun = self.san.add_lun(self.target, 1,
+                                    initiators=[self.vios.iscsi_initiator])
+        self.chap = san.Chap('CHAP', 'u', 'p')
+
+    def login(self, portal='192.0.2.1:3260', chap=None, lun_id=1,
+              iqn='iqn.2016-06.world.srv:t0'):
+        return self.model.iscsi_login(self.vios, [(portal, iqn, lun_id)],
+                                      chap or self.chap)
+
+    def test_portals_take_the_default_port(self):
+        self.assertEqual(['192.0.2.1:3260', '192.0.2.2:3261'],
+                         self.target.portals)
+
+    def test_login_then_session_exists(self):
+        first = self.login()
+        self.assertEqual(san.IscsiCode.SUCCESS, first.code)
+        [(iqn, pv)] = first.devices
+        self.assertEqual(self.lun.udid, pv.udid)
+        self.assertFalse(pv.fc_backed)
+        self.assertIsNone(pv.location_code)
+        again = self.login()
+        self.assertEqual(san.IscsiCode.SESSION_EXISTS, again.code)
+        self.assertIs(pv, again.devices[0][1])
+
+    def test_refusals_change_nothing(self):
+        before = (list(self.vios.physical_volumes),
+                  list(self.vios.iscsi_sessions))
+        for code, kwargs in (
+                (san.IscsiCode.AUTH_FAILED, {'chap': san.Chap('CHAP', 'u',
+                                                              'x')}),
+                (san.IscsiCode.AUTH_FAILED, {'chap': san.Chap()}),
+                (san.IscsiCode.TIMEOUT, {'portal': '192.0.2.9:3260'}),
+                (san.IscsiCode.NO_OBJECTS, {'iqn': 'iqn.2016-06.x:y'})):
+            self.assertEqual(code, self.login(**kwargs).code)
+        self.assertEqual(before, (self.vios.physical_volumes,
+                                  self.vios.iscsi_sessions))
+
+    def test_a_target_without_chap_takes_any_login(self):
+        open_target = self.san.add_iscsi_target('iqn.2016-06.x:open',
+                                                ['192.0.2.3'])
+        self.san.add_lun(open_target, 1,
+                         initiators=[self.vios.iscsi_initiator])
+        self.assertEqual(san.IscsiCode.SUCCESS, self.login(
+            portal='192.0.2.3', iqn='iqn.2016-06.x:open',
+            chap=san.Chap()).code)
+
+    def test_a_session_without_the_lun_keeps_the_session(self):
+        self.san.unmask(self.lun, self.vios.iscsi_initiator)
+        outcome = self.login()
+        self.assertEqual(san.IscsiCode.NO_OBJECTS, outcome.code)
+        self.assertEqual([], outcome.devices)
+        self.assertEqual(1, len(self.vios.iscsi_sessions))
+
+    def test_logout_removes_the_disk_then_the_session(self):
+        pv = self.login().devices[0][1]
+        code = self.model.iscsi_logout(self.vios,
+                                       ['iqn.2016-06.world.srv:t0'])
+        self.assertEqual(san.IscsiCode.SUCCESS, code)
+        self.assertNotIn(pv, self.vios.physical_volumes)
+        self.assertEqual([], self.vios.iscsi_sessions)
+        self.assertEqual(san.IscsiCode.NO_OBJECTS, self.model.iscsi_logout(
+            self.vios, ['iqn.2016-06.world.srv:t0']))
+
+    def test_bad_targets_are_refused(self):
+        for args, kwargs in ((('not an iqn', ['192.0.2.1']), {}),
+                             (('iqn.2016-06.x:z', []), {}),
+                             (('iqn.2016-06.x:z', ['192.0.2.1:99999']), {}),
+                             (('iqn.2016-06.x:z', ['192.0.2.1']),
+                              {'chap_user': 'u'}),
+                             (('iqn.2016-06.world.srv:t0', ['192.0.2.5']),
+                              {})):
+            self.assertRaises(model_mod.Conflict,
+                              self.san.add_iscsi_target, *args, **kwargs)
+        self.assertEqual([self.target], self.san.iscsi_targets)
+        self.assertRaises(model_mod.Conflict, self.san.add_lun, self.target,
+                          1, initiators=['10000090fa000001'])
