@@ -24,6 +24,7 @@ from nova_powervm import mgmt
 from nova_powervm import orphans
 from nova_powervm import vif as pvm_vif
 from nova_powervm import vm
+from nova_powervm import volume as pvm_volume
 from nova_powervm.volume import connector as pvm_connector
 
 LOG = logging.getLogger(__name__)
@@ -34,11 +35,13 @@ class PowerVMDriver(driver.ComputeDriver):
     """nova compute driver for PowerVM partitions managed by NovaLink."""
 
     # Everything not named here keeps nova's default (unsupported).  Boot
-    # disks are written raw into a volume group or a shared storage pool.
+    # disks are written raw into a volume group or a shared storage pool;
+    # a grown volume is shown to the LPAR (volume/).
     capabilities = dict(
         driver.ComputeDriver.capabilities,
         supports_image_type_raw=True,
         supports_attach_interface=True,
+        supports_extend_volume=True,
     )
 
     def __init__(self, virtapi):
@@ -154,8 +157,14 @@ class PowerVMDriver(driver.ComputeDriver):
     def spawn(self, context, instance, image_meta, injected_files,
               admin_password, allocations, network_info=None,
               block_device_info=None, power_on=True, accel_info=None):
-        _refuse_unsupported_devices(block_device_info)
         pvm_vif.check_supported(network_info)
+        bdms = _volume_bdms(block_device_info)
+        volumes = [flows.Volume(self._volume(instance, bdm['connection_info']),
+                                on_connected=_saver(bdm))
+                   for bdm in bdms]
+        boot_disk = None
+        if not _boots_from_volume(bdms):
+            boot_disk = flows.BootDisk(self.disk_driver, context)
         config_drive = None
         if media.required(instance):
             config_drive = flows.ConfigDrive(injected_files, network_info,
@@ -163,19 +172,20 @@ class PowerVMDriver(driver.ComputeDriver):
         flow = flows.spawn(self.adapter, self.host_wrapper, instance,
                            image_meta, power_on=power_on,
                            network=self._network(network_info),
-                           config_drive=config_drive,
-                           boot_disk=flows.BootDisk(self.disk_driver,
-                                                    context))
+                           config_drive=config_drive, boot_disk=boot_disk,
+                           volumes=volumes)
         _run(flow, instance, exception.InstanceDeployFailure)
 
     def destroy(self, context, instance, network_info, block_device_info=None,
                 destroy_disks=True, destroy_secrets=True):
         has_config_drive = media.required(instance)
+        volumes = [self._volume(instance, bdm['connection_info'])
+                   for bdm in _volume_bdms(block_device_info)]
         mgmt.close_console(self.platform, self.adapter, instance)
         flow = flows.destroy(self.adapter, instance, platform=self.platform,
                              config_drive=has_config_drive,
                              disk_driver=self.disk_driver,
-                             destroy_disks=destroy_disks)
+                             destroy_disks=destroy_disks, volumes=volumes)
         try:
             _run(flow, instance, exception.InstanceTerminationFailure)
         except exception.InstanceNotFound:
@@ -184,10 +194,11 @@ class PowerVMDriver(driver.ComputeDriver):
             if has_config_drive:
                 # Its media is not: the repository keeps it.
                 media.delete_config_drive(self.adapter, instance)
-            # So is its boot disk (a deploy that died half-way, an LPAR
-            # deleted outside nova), and maybe mappings of it.
-            _run(flows.remove_boot_disk(self.disk_driver, instance,
-                                        destroy_disks),
+            # Nor are its boot disk (a deploy that died half-way, an LPAR
+            # deleted outside nova), its volumes' hdisks and maybe mappings
+            # of both.
+            _run(flows.remove_storage(self.disk_driver, instance,
+                                      destroy_disks, volumes),
                  instance, exception.InstanceTerminationFailure)
         except exception.InstanceTerminationFailure:
             raise
@@ -214,6 +225,50 @@ class PowerVMDriver(driver.ComputeDriver):
 
     def get_vnc_console(self, context, instance):
         return mgmt.get_vnc_console(self.platform, self.adapter, instance)
+
+    # ------------------------------------------------------------ volumes
+    def _volume(self, instance, connection_info):
+        return pvm_volume.adapter_for(self.adapter, instance,
+                                      connection_info)
+
+    def attach_volume(self, context, connection_info, instance, mountpoint,
+                      disk_bus=None, device_type=None, encryption=None):
+        """Connect a Cinder volume to the LPAR (running or not); on
+        failure nothing of it is left."""
+        pvm_volume.check_unencrypted(connection_info, encryption)
+        volume = self._volume(instance, connection_info)
+        try:
+            flows.run(flows.attach_volume(volume), instance)
+        except exception.VolumeAttachFailed:
+            raise
+        except Exception as exc:
+            raise exception.VolumeAttachFailed(
+                volume_id=volume.volume_id, reason=exc) from exc
+
+    def detach_volume(self, context, connection_info, instance, mountpoint,
+                      encryption=None):
+        """Disconnect a Cinder volume from the LPAR (or from an LPAR that
+        is gone)."""
+        volume = self._volume(instance, connection_info)
+        try:
+            flows.run(flows.detach_volume(volume), instance)
+        except exception.NovaException:
+            raise
+        except Exception as exc:
+            raise exception.VolumeDetachFailed(
+                volume_id=volume.volume_id, reason=exc) from exc
+
+    def extend_volume(self, context, connection_info, instance,
+                      requested_size):
+        """Show the LPAR a volume Cinder grew."""
+        volume = self._volume(instance, connection_info)
+        try:
+            volume.extend()
+        except exception.NovaException:
+            raise
+        except Exception as exc:
+            raise exception.VolumeExtendFailed(
+                volume_id=volume.volume_id, reason=exc) from exc
 
     def get_volume_connector(self, instance):
         """How storage back ends reach this host: its name, its storage
@@ -295,13 +350,22 @@ def _run(flow, instance, failure_cls):
         raise failure_cls(reason=exc) from exc
 
 
-def _refuse_unsupported_devices(block_device_info):
-    """Fail a spawn asking for devices the driver cannot attach yet.
+def _volume_bdms(block_device_info):
+    """nova's volume block device mappings, the boot volume first."""
+    return sorted(driver.block_device_info_get_mapping(block_device_info),
+                  key=lambda bdm: not _is_boot_volume(bdm))
 
-    Better to refuse before anything is created than to hand nova an
-    instance without the volumes it asked for.
-    """
-    if driver.block_device_info_get_mapping(block_device_info):
-        raise exception.InstanceDeployFailure(
-            reason='this release of the PowerVM driver cannot attach '
-                   'volumes yet')
+
+def _is_boot_volume(bdm):
+    return bdm.get('boot_index') == 0
+
+
+def _boots_from_volume(bdms):
+    return any(_is_boot_volume(bdm) for bdm in bdms)
+
+
+def _saver(bdm):
+    """What keeps the connection_info a volume adapter completed: nova's
+    DriverVolumeBlockDevice saves it with the mapping (plain dicts, as
+    some callers pass, have nothing to save)."""
+    return getattr(bdm, 'save', None)

@@ -57,19 +57,34 @@ class BootDisk:
     context: object
 
 
+@dataclasses.dataclass(frozen=True)
+class Volume:
+    """A Cinder volume to connect.
+
+    :param adapter: its volume.driver.VolumeAdapter.
+    :param on_connected: called once it is connected (saves nova's block
+                         device mapping), or None.
+    """
+
+    adapter: object
+    on_connected: object = None
+
+
 def spawn(adapter, host_w, instance, image_meta, power_on=True,
-          network=None, config_drive=None, boot_disk=None):
+          network=None, config_drive=None, boot_disk=None, volumes=()):
     """The flow that brings a new instance up on the host.
 
     The partition comes first and is powered on last.  What the instance
     boots from and talks through (boot disk, config drive media, network
-    adapters) is attached in between, by tasks added to this same flow, so
-    that a failure of any of them reverts the whole deploy.
+    adapters, volumes) is attached in between, by tasks added to this same
+    flow, so that a failure of any of them reverts the whole deploy.
 
     :param network: a Network to plug, or None for no network tasks.
     :param config_drive: a ConfigDrive to build, or None for none.
     :param boot_disk: a BootDisk to make from the image and attach, or
-                      None for an instance without one.
+                      None for an instance without one (booting from a
+                      volume).
+    :param volumes: the Volumes to connect, the boot volume first.
     """
     flow = linear_flow.Flow('spawn_%s' % instance.uuid)
     # Later steps get the new LPAR's wrapper (lpar_wrap) from this one,
@@ -88,6 +103,8 @@ def spawn(adapter, host_w, instance, image_meta, power_on=True,
                                     connect=boot_disk is None))
     if boot_disk is not None:
         flow.add(tf_stg.AttachDisk(boot_disk.disk_driver, instance))
+    flow.add(*(tf_stg.ConnectVolume(volume.adapter, volume.on_connected)
+               for volume in volumes))
     if power_on:
         flow.add(tf_vm.PowerOn(adapter, instance))
     return flow
@@ -121,10 +138,26 @@ def plug_vifs(adapter, instance, network):
     return flow
 
 
+def attach_volume(volume):
+    """The flow that connects one more volume; a failure leaves nothing
+    of it."""
+    flow = linear_flow.Flow('attach_volume_%s' % volume.volume_id)
+    flow.add(tf_stg.ConnectVolume(volume))
+    return flow
+
+
+def detach_volume(volume):
+    """The flow that disconnects one volume."""
+    flow = linear_flow.Flow('detach_volume_%s' % volume.volume_id)
+    flow.add(tf_stg.DisconnectVolume(volume))
+    return flow
+
+
 def destroy(adapter, instance, platform=None, config_drive=False,
-            disk_driver=None, destroy_disks=True):
+            disk_driver=None, destroy_disks=True, volumes=()):
     """The flow that removes an instance's LPAR: stop it hard, remove what
-    lives outside the LPAR (trunk adapters, config drive), delete it.
+    lives outside the LPAR (trunk adapters, config drive, volumes' storage
+    and mappings), delete it.
 
     :param platform: unplug every VIF adapter first, and the trunks and
                      Open vSwitch ports (through this mgmt.Platform)
@@ -134,6 +167,8 @@ def destroy(adapter, instance, platform=None, config_drive=False,
     :param disk_driver: unmap the boot disk from this disk driver (the
                         mappings would outlive the LPAR as orphans).
     :param destroy_disks: and delete it.
+    :param volumes: the VolumeAdapters of the volumes to disconnect (nova
+                    deletes them, or keeps them, itself).
     """
     flow = linear_flow.Flow('destroy_%s' % instance.uuid)
     flow.add(tf_vm.PowerOff(adapter, instance, timeout=0))
@@ -141,16 +176,19 @@ def destroy(adapter, instance, platform=None, config_drive=False,
         flow.add(tf_net.UnplugAllVifs(adapter, instance, platform))
     if config_drive:
         flow.add(tf_net.DeleteCfgDrive(adapter, instance))
+    flow.add(*(tf_stg.DisconnectVolume(volume) for volume in volumes))
     if disk_driver is not None:
         flow.add(*_remove_disk_tasks(disk_driver, instance, destroy_disks))
     flow.add(tf_vm.DeleteLPAR(adapter, instance))
     return flow
 
 
-def remove_boot_disk(disk_driver, instance, destroy_disks=True):
-    """The flow that unmaps (and deletes) the boot disk of an instance
-    whose LPAR is gone already."""
-    flow = linear_flow.Flow('remove_boot_disk_%s' % instance.uuid)
+def remove_storage(disk_driver, instance, destroy_disks=True, volumes=()):
+    """The flow that removes what an instance whose LPAR is gone already
+    left on the VIOSes: its volumes' storage and mappings, its boot disk's
+    mappings (and the disk)."""
+    flow = linear_flow.Flow('remove_storage_%s' % instance.uuid)
+    flow.add(*(tf_stg.DisconnectVolume(volume) for volume in volumes))
     flow.add(*_remove_disk_tasks(disk_driver, instance, destroy_disks))
     return flow
 

@@ -24,6 +24,8 @@ LOG = logging.getLogger(__name__)
 
 # The VIOS sections vSCSI mappings are read and written with.
 VSCSI = (pvm_const.XAG.VIO_SMAP,)
+# In place of a VIOS UUID: the change applies to every active VIOS.
+EVERY_VIOS = '*'
 
 # One batch of changes per Adapter (a NovaLink session), gone with it.
 _BATCHES = weakref.WeakKeyDictionary()
@@ -32,9 +34,10 @@ _BATCHES_LOCK = threading.Lock()
 
 def change(adapter, changes, xags=VSCSI):
     """Apply each ``(vios_uuid, change)``'s ``change(vios_w) -> changed``
-    to that VIOS, in the same update as the changes handed in at the same
-    time (one VIOS feed read, one update per changed VIOS; etag conflicts
-    with anything else are retried).
+    to that VIOS (to every active one for EVERY_VIOS), in the same update
+    as the changes handed in at the same time (one VIOS feed read, one
+    update per changed VIOS; etag conflicts with anything else are
+    retried).
 
     :param xags: the VIOS sections the changes need read.
     :raises VIOSNotActive: one of the VIOSes is not active (nothing of
@@ -96,13 +99,17 @@ def _apply(adapter, requests):
     outcomes = []
     for changes, _xags in requests:
         inactive = [vios_uuid for vios_uuid, _change in changes
-                    if vios_uuid.lower() not in by_uuid]
+                    if vios_uuid != EVERY_VIOS and
+                    vios_uuid.lower() not in by_uuid]
         if inactive:
             outcomes.append(pvm_nova_exc.VIOSNotActive(vios=inactive[0]))
             continue
         for vios_uuid, func in changes:
-            by_uuid[vios_uuid.lower()].add_functor_subtask(
-                func, provides=None, flag_update=True)
+            targets = (by_uuid.values() if vios_uuid == EVERY_VIOS
+                       else [by_uuid[vios_uuid.lower()]])
+            for wrapper_task in targets:
+                wrapper_task.add_functor_subtask(func, provides=None,
+                                                 flag_update=True)
         outcomes.append(None)
     if any(outcome is None for outcome in outcomes):
         feed_task.execute()

@@ -91,3 +91,40 @@ class DeleteDisk(task.Task):
         if not self.disk_driver.delete_disk(self.instance):
             LOG.info('The instance has no boot disk to delete.',
                      instance=self.instance)
+
+
+class ConnectVolume(task.Task):
+    """Connect a Cinder volume to the LPAR; revert disconnects it.
+
+    :param volume: the volume's VolumeAdapter.
+    :param on_connected: called once it is connected (nova's block device
+                         mapping keeps the connection_info the adapter
+                         completed), or None.
+    """
+
+    def __init__(self, volume, on_connected=None):
+        super().__init__(name='connect_volume_%s' % volume.volume_id)
+        self.volume = volume
+        self.on_connected = on_connected
+
+    def execute(self):
+        self.volume.connect()
+        if self.on_connected is not None:
+            self.on_connected()
+
+    def revert(self, result, flow_failures, **kwargs):
+        LOG.warning('Disconnecting %s after the failure.',
+                    self.volume.describe(), instance=self.volume.instance)
+        undo.quietly(self.volume.disconnect)
+
+
+class DisconnectVolume(task.Task):
+    """Disconnect a Cinder volume from the LPAR.  Nothing to revert: the
+    flows that disconnect volumes detach or tear down."""
+
+    def __init__(self, volume):
+        super().__init__(name='disconnect_volume_%s' % volume.volume_id)
+        self.volume = volume
+
+    def execute(self):
+        self.volume.disconnect()

@@ -106,16 +106,17 @@ class TestSpawn(fixtures.DriverTestCase):
         self.assertIn('memory', str(err).lower())
         self.assertEqual([], self.client_lpars())
 
-    def test_devices_the_driver_cannot_attach_yet_are_refused(self):
+    def test_volumes_the_driver_cannot_attach_are_refused_first(self):
         instance = self.make_instance()
         vif = {'id': 'port-1', 'type': 'ovs', 'address': 'fa:16:3e:00:00:01'}
         err = self.assertRaises(
-            exception.InstanceDeployFailure, self.driver.spawn,
+            exception.VolumeDriverNotFound, self.driver.spawn,
             self.context, instance, self.image_meta(), [], None, {},
             network_info=[vif],
             block_device_info={'block_device_mapping': [
-                {'connection_info': {}, 'mount_device': '/dev/sdb'}]})
-        self.assertIn('cannot attach volumes yet', str(err))
+                {'connection_info': {'driver_volume_type': 'sheepdog'},
+                 'mount_device': '/dev/sdb'}]})
+        self.assertIn('sheepdog', str(err))
         self.assertEqual([], self.client_lpars())
 
 

@@ -4,8 +4,9 @@ Every in-tree nova driver runs ``_VirtDriverTestCase``
 (nova/tests/unit/virt/test_virt_drivers.py).  Here its test bodies run
 unchanged against the real driver, over HTTP to the simulator; only the
 set-up is PowerVM's: the simulator and ``[powervm]`` where the suite would
-set up fake libvirt, and nova's Glance serving the test instances' image
-as raw bytes.
+set up fake libvirt, nova's Glance serving the test instances' image
+as raw bytes, and nova's 'fake' volumes attached as LUNs of the simulated
+SAN.
 
 The suite forgives NotImplementedError: a test of a method the driver does
 not implement passes (nova logs "... does not implement ...").  So each
@@ -26,6 +27,7 @@ from nova.tests.unit.virt import test_virt_drivers
 from nova import test
 import testtools
 
+from nova_powervm.volume import fcvscsi
 from powervm_sim import fixture as sim_fixture
 from tests.functional.driver import fixtures
 from tests.functional.driver import glance_fake
@@ -63,6 +65,22 @@ class RawImageGlance(nova_fixtures.GlanceFixture):
                                     dst_path=dst_path)
         self.show(context, image_id)
         return _chunks(self._imagedata.get(image_id, b''))
+
+
+def fake_volume_class(sim):
+    """The adapter of nova's 'fake' volumes: a LUN of the simulated SAN,
+    attached over Fibre Channel as a real one (as libvirt's suite attaches
+    its fake volumes through a volume driver of its own)."""
+
+    class FakeSANVolume(fcvscsi.FCVscsiVolume):
+
+        def check(self):
+            # The first sight of a volume gives it its LUN.
+            if 'initiator_target_map' not in self.data:
+                self.data.update(sim.fc_lun().connection_data())
+            super().check()
+
+    return FakeSANVolume
 
 
 def _chunks(content):
@@ -120,6 +138,9 @@ class TestNovaDriverSuite(test_virt_drivers._VirtDriverTestCase,
         self.sim = self.useFixture(sim_fixture.NovaLinkFixture(
             event_wait=0.2))
         self.useFixture(fixtures.SimulatorConfig(self.sim))
+        self.useFixture(fixtures_lib.MonkeyPatch(
+            'nova_powervm.volume._ADAPTERS',
+            {'fake': fake_volume_class(self.sim)}))
 
     def _teardown_fakelibvirt(self):
         """Nothing to restore: libvirt was never replaced."""

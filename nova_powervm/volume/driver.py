@@ -1,0 +1,75 @@
+"""What every volume adapter (one per kind of Cinder connection) provides.
+
+A volume reaches an LPAR through the VIOSes: each adapter makes the
+volume's storage appear on them (an hdisk, a virtual disk, virtual FC
+ports) and maps it to the instance's LPAR; disconnecting undoes both.
+Adapters work from the volume's ``connection_info`` alone, and record
+what they need to find the volume again (its UDID) in its ``data``, which
+nova keeps with the block device mapping.
+"""
+
+import abc
+
+from nova import exception
+from oslo_log import log as logging
+
+LOG = logging.getLogger(__name__)
+
+
+class VolumeAdapter(abc.ABC):
+    """One Cinder volume of one instance.
+
+    :param adapter: the pypowervm Adapter.
+    :param instance: the nova instance.
+    :param connection_info: the volume's connection_info from Cinder (its
+                            ``data`` is updated in place).
+    """
+
+    def __init__(self, adapter, instance, connection_info):
+        self.adapter = adapter
+        self.instance = instance
+        self.connection_info = connection_info
+
+    @property
+    def data(self):
+        return self.connection_info.setdefault('data', {})
+
+    @property
+    def volume_id(self):
+        """The Cinder volume's ID (nova's serial, else Cinder's own)."""
+        return (self.connection_info.get('serial') or
+                self.data.get('volume_id'))
+
+    def describe(self):
+        """The volume as the log names it."""
+        return 'volume %s' % self.volume_id
+
+    @abc.abstractmethod
+    def check(self):
+        """Refuse a connection_info this adapter cannot attach, before
+        anything changes.
+
+        :raises nova.exception.InvalidVolume: naming what is missing.
+        """
+
+    @abc.abstractmethod
+    def connect(self):
+        """Make the volume reachable by the instance's LPAR.
+
+        Either it is, or nothing of it is left (what it made is undone).
+        """
+
+    @abc.abstractmethod
+    def disconnect(self):
+        """Remove the volume from the instance's LPAR (or from an LPAR
+        that is gone), and what connect made for it; a volume that is not
+        connected is fine."""
+
+    @abc.abstractmethod
+    def extend(self):
+        """Make the LPAR able to see the volume's new size."""
+
+    def invalid(self, reason):
+        """An InvalidVolume naming this volume."""
+        return exception.InvalidVolume(
+            reason='%s: %s' % (self.describe(), reason))
