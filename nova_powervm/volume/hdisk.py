@@ -73,10 +73,11 @@ class HdiskVolume(driver.VolumeAdapter):
                 for vios_uuid, (name, udid) in found.items()])
         except Exception:
             with excutils.save_and_reraise_exception():
-                # A mapping whose answer was lost may exist.
-                undo.quietly(self._unmap_and_remove, {
-                    vios_uuid: name
-                    for vios_uuid, (name, _udid) in found.items()})
+                if found:
+                    # By UDID on every VIOS: a mapping, or a discovery on
+                    # another VIOS, whose answer was lost may exist too.
+                    undo.quietly(self._unmap_and_remove_udid,
+                                 next(iter(found.values()))[1])
         self.data[UDID_KEY] = next(iter(found.values()))[1]
 
     def disconnect(self):

@@ -176,6 +176,25 @@ class DriverFixture(fixtures.Fixture):
         self.addCleanup(self.driver.cleanup_host, HOST)
 
 
+class DriverBDM(dict):
+    """What nova's DriverVolumeBlockDevice gives the driver: a dict of the
+    mapping that saves its connection_info (each save noted in
+    ``saved``)."""
+
+    def __init__(self, connection_info, boot_index=None):
+        super().__init__(connection_info=connection_info,
+                         boot_index=boot_index, mount_device='/dev/sdb',
+                         delete_on_termination=False)
+        self.saved = []
+
+    def save(self):
+        self.saved.append(dict(self['connection_info']['data']))
+
+
+def block_device_info(*bdms):
+    return {'block_device_mapping': list(bdms)}
+
+
 class DriverTestCase(test.TestCase):
     """A simulated NovaLink, the driver on it and nova's database."""
 
@@ -371,3 +390,39 @@ class DriverTestCase(test.TestCase):
             cna.mac for cna in self.sim.model.registry.of_kind(
                 'ClientNetworkAdapter')
             if not (cna.owner.is_mgmt or cna.owner.is_vios)])
+
+    # ---------------------------------------------------------- volumes
+    def fc_volume(self, **kwargs):
+        """A SAN LUN (every VIOS reaches it by default) and the
+        connection_info a Cinder FC driver gives for it."""
+        lun = self.sim.fc_lun(**kwargs)
+        return lun, {'driver_volume_type': 'fibre_channel',
+                     'serial': uuidutils.generate_uuid(),
+                     'data': lun.connection_data()}
+
+    def running_instance(self):
+        """A spawned, running instance whose LPAR has RMC (NovaLink can
+        change its I/O)."""
+        instance = self.make_instance()
+        self.spawn(instance)
+        self.sim.model.set_partition_state(self.lpar_of(instance), 'running',
+                                           rmc_state='active')
+        return instance
+
+    def hdisks_of(self, lun):
+        """{VIOS name: hdisk name} of every VIOS that configured ``lun``."""
+        return {vios.name: pv.name
+                for vios in self.sim.model.vioses(self.system)
+                for pv in vios.physical_volumes if pv.udid == lun.udid}
+
+    def mapped_to(self, lun):
+        """{VIOS name: partition ID} of every mapping of ``lun``'s hdisk."""
+        return {vios.name: mapping.server.remote_lpar_id
+                for vios in self.sim.model.vioses(self.system)
+                for mapping in vios.scsi_mappings
+                if mapping.pv is not None and mapping.pv.udid == lun.udid}
+
+    def assert_volume_gone(self, lun):
+        """No VIOS maps ``lun`` or keeps an hdisk of it."""
+        self.assertEqual({}, self.mapped_to(lun))
+        self.assertEqual({}, self.hdisks_of(lun))

@@ -3,24 +3,9 @@ volumes and from a volume, destroy; checked in the simulator's model (the
 hdisks the VIOSes discovered and what maps them to which partition)."""
 
 from nova import exception
-from oslo_utils import uuidutils
 
 from nova_powervm.volume import hdisk as pvm_hdisk
 from tests.functional.driver import fixtures
-
-
-class DriverBDM(dict):
-    """What nova's DriverVolumeBlockDevice gives the driver: a dict of the
-    mapping that saves its connection_info."""
-
-    def __init__(self, connection_info, boot_index=None):
-        super().__init__(connection_info=connection_info,
-                         boot_index=boot_index, mount_device='/dev/sdb',
-                         delete_on_termination=False)
-        self.saved = []
-
-    def save(self):
-        self.saved.append(dict(self['connection_info']['data']))
 
 
 class FCVolumeTestCase(fixtures.DriverTestCase):
@@ -28,21 +13,6 @@ class FCVolumeTestCase(fixtures.DriverTestCase):
     def setUp(self):
         super().setUp()
         self.flags(fc_attach_strategy='vscsi', group='powervm')
-
-    def new_volume(self, **kwargs):
-        """A SAN LUN every VIOS reaches, and its Cinder connection_info."""
-        lun = self.sim.fc_lun(**kwargs)
-        return lun, {'driver_volume_type': 'fibre_channel',
-                     'serial': uuidutils.generate_uuid(),
-                     'data': lun.connection_data()}
-
-    def running_instance(self):
-        instance = self.make_instance()
-        self.spawn(instance)
-        # RMC lets NovaLink change the running LPAR's I/O.
-        self.sim.model.set_partition_state(self.lpar_of(instance), 'running',
-                                           rmc_state='active')
-        return instance
 
     def attach(self, instance, connection_info):
         self.driver.attach_volume(self.context, connection_info, instance,
@@ -52,19 +22,6 @@ class FCVolumeTestCase(fixtures.DriverTestCase):
         self.driver.detach_volume(self.context, connection_info, instance,
                                   '/dev/sdb')
 
-    def hdisks_of(self, lun):
-        """{VIOS name: hdisk name} of every VIOS that configured ``lun``."""
-        return {vios.name: pv.name
-                for vios in self.sim.model.vioses(self.system)
-                for pv in vios.physical_volumes if pv.udid == lun.udid}
-
-    def mapped_to(self, lun):
-        """{VIOS name: partition ID} of every mapping of ``lun``'s hdisk."""
-        return {vios.name: mapping.server.remote_lpar_id
-                for vios in self.sim.model.vioses(self.system)
-                for mapping in vios.scsi_mappings
-                if mapping.pv is not None and mapping.pv.udid == lun.udid}
-
     def assert_attached(self, instance, lun, connection_info, vioses=2):
         lpar_id = self.lpar_of(instance).partition_id
         self.assertEqual(vioses, len(self.hdisks_of(lun)))
@@ -73,35 +30,31 @@ class FCVolumeTestCase(fixtures.DriverTestCase):
         self.assertEqual(lun.udid,
                          connection_info['data'][pvm_hdisk.UDID_KEY])
 
-    def assert_gone(self, lun):
-        self.assertEqual({}, self.mapped_to(lun))
-        self.assertEqual({}, self.hdisks_of(lun))
-
 
 class TestAttachDetach(FCVolumeTestCase):
 
     def test_attach_to_a_running_lpar_from_both_vioses(self):
         instance = self.running_instance()
-        lun, info = self.new_volume()
+        lun, info = self.fc_volume()
         self.attach(instance, info)
         self.assert_attached(instance, lun, info)
         self.detach(instance, info)
-        self.assert_gone(lun)
+        self.assert_volume_gone(lun)
         self.assertIsNotNone(self.lpar_of(instance))
 
     def test_attach_to_a_stopped_lpar(self):
         instance = self.make_instance()
         self.spawn(instance, power_on=False)
-        lun, info = self.new_volume()
+        lun, info = self.fc_volume()
         self.attach(instance, info)
         self.assert_attached(instance, lun, info)
         self.detach(instance, info)
-        self.assert_gone(lun)
+        self.assert_volume_gone(lun)
 
     def test_a_lun_only_one_vios_reaches_is_mapped_by_it(self):
         instance = self.running_instance()
         vios = self.sim.model.vioses(self.system)[0]
-        lun, info = self.new_volume(vioses=[vios])
+        lun, info = self.fc_volume(vioses=[vios])
         self.attach(instance, info)
         self.assert_attached(instance, lun, info, vioses=1)
         self.assertEqual([vios.name], list(self.mapped_to(lun)))
@@ -110,52 +63,52 @@ class TestAttachDetach(FCVolumeTestCase):
         self.flags(vscsi_vios_connections_required=2, group='powervm')
         instance = self.running_instance()
         vios = self.sim.model.vioses(self.system)[0]
-        lun, info = self.new_volume(vioses=[vios])
+        lun, info = self.fc_volume(vioses=[vios])
         err = self.assertRaises(exception.VolumeAttachFailed, self.attach,
                                 instance, info)
         self.assertIn('1 Virtual I/O Server(s) reach it; 2 must', str(err))
-        self.assert_gone(lun)
+        self.assert_volume_gone(lun)
 
     def test_a_running_lpar_without_rmc_is_refused_untouched(self):
         instance = self.make_instance()
         self.spawn(instance)
         self.sim.model.set_partition_state(self.lpar_of(instance), 'running',
                                            rmc_state='inactive')
-        lun, info = self.new_volume()
+        lun, info = self.fc_volume()
         self.assertRaises(exception.VolumeAttachFailed, self.attach,
                           instance, info)
-        self.assert_gone(lun)
+        self.assert_volume_gone(lun)
 
     def test_detach_without_the_udid_finds_the_hdisks_again(self):
         # A volume attached by a driver that kept no UDID.
         instance = self.running_instance()
-        lun, info = self.new_volume()
+        lun, info = self.fc_volume()
         self.attach(instance, info)
         del info['data'][pvm_hdisk.UDID_KEY]
         self.detach(instance, info)
-        self.assert_gone(lun)
+        self.assert_volume_gone(lun)
 
     def test_detach_twice_is_fine(self):
         instance = self.running_instance()
-        lun, info = self.new_volume()
+        lun, info = self.fc_volume()
         self.attach(instance, info)
         self.detach(instance, info)
         self.detach(instance, info)
-        self.assert_gone(lun)
+        self.assert_volume_gone(lun)
 
     def test_two_volumes_keep_apart(self):
         instance = self.running_instance()
-        first, first_info = self.new_volume()
-        second, second_info = self.new_volume()
+        first, first_info = self.fc_volume()
+        second, second_info = self.fc_volume()
         self.attach(instance, first_info)
         self.attach(instance, second_info)
         self.detach(instance, first_info)
-        self.assert_gone(first)
+        self.assert_volume_gone(first)
         self.assert_attached(instance, second, second_info)
 
     def test_extend_shows_the_vioses_the_new_size(self):
         instance = self.running_instance()
-        lun, info = self.new_volume(size_gb=1)
+        lun, info = self.fc_volume(size_gb=1)
         self.attach(instance, info)
         self.sim.model.san.grow(lun, 3)
         self.driver.extend_volume(self.context, info, instance, 3 * 1024 ** 3)
@@ -176,80 +129,83 @@ class TestRefusals(FCVolumeTestCase):
 
     def test_fc_without_an_initiator_target_map(self):
         instance = self.running_instance()
-        lun, info = self.new_volume()
+        lun, info = self.fc_volume()
         del info['data']['initiator_target_map']
         err = self.assertRaises(exception.InvalidVolume, self.attach,
                                 instance, info)
         self.assertIn('initiator_target_map', str(err))
-        self.assert_gone(lun)
+        self.assert_volume_gone(lun)
 
     def test_encrypted_volume(self):
         instance = self.running_instance()
-        lun, info = self.new_volume()
+        lun, info = self.fc_volume()
         self.assertRaises(
             exception.VolumeEncryptionNotSupported,
             self.driver.attach_volume, self.context, info, instance,
             '/dev/sdb', encryption={'provider': 'luks'})
-        self.assert_gone(lun)
+        self.assert_volume_gone(lun)
 
 
 class TestSpawnAndDestroy(FCVolumeTestCase):
 
+    def spawn_with_volumes(self, instance, *bdms):
+        self.driver.spawn(self.context, instance, self.image_meta(), [],
+                          None, {},
+                          block_device_info=fixtures.block_device_info(*bdms))
+
+    def destroy_with_volumes(self, instance, *bdms):
+        self.driver.destroy(
+            self.context, instance, [],
+            block_device_info=fixtures.block_device_info(*bdms))
+
     def test_spawn_with_a_data_volume_and_destroy(self):
         instance = self.make_instance()
-        lun, info = self.new_volume()
-        bdm = DriverBDM(info)
-        self.driver.spawn(self.context, instance, self.image_meta(), [],
-                          None, {}, block_device_info={
-                              'block_device_mapping': [bdm]})
+        lun, info = self.fc_volume()
+        bdm = fixtures.DriverBDM(info)
+        self.spawn_with_volumes(instance, bdm)
         self.assert_attached(instance, lun, info)
         self.assertEqual(1, len(self.boot_vdisks()))
         self.assertEqual(lun.udid, bdm.saved[-1][pvm_hdisk.UDID_KEY])
-        self.driver.destroy(self.context, instance, [],
-                            block_device_info={'block_device_mapping': [bdm]})
-        self.assert_gone(lun)
+        self.destroy_with_volumes(instance, bdm)
+        self.assert_volume_gone(lun)
         self.assert_nothing_left(instance)
 
     def test_boot_from_volume_makes_no_boot_disk(self):
         instance = self.make_instance()
-        boot, boot_info = self.new_volume(size_gb=10)
-        data, data_info = self.new_volume()
-        bdms = [DriverBDM(data_info), DriverBDM(boot_info, boot_index=0)]
-        self.driver.spawn(self.context, instance, self.image_meta(), [],
-                          None, {}, block_device_info={
-                              'block_device_mapping': bdms})
+        boot, boot_info = self.fc_volume(size_gb=10)
+        data, data_info = self.fc_volume()
+        bdms = [fixtures.DriverBDM(data_info),
+                fixtures.DriverBDM(boot_info, boot_index=0)]
+        self.spawn_with_volumes(instance, *bdms)
         self.assertEqual([], self.boot_vdisks())
         self.assert_attached(instance, boot, boot_info)
         self.assert_attached(instance, data, data_info)
-        self.driver.destroy(self.context, instance, [],
-                            block_device_info={'block_device_mapping': bdms})
-        self.assert_gone(boot)
-        self.assert_gone(data)
+        self.destroy_with_volumes(instance, *bdms)
+        self.assert_volume_gone(boot)
+        self.assert_volume_gone(data)
         self.assert_nothing_left(instance)
 
     def test_a_failed_volume_reverts_the_whole_spawn(self):
         self.flags(vscsi_vios_connections_required=2, group='powervm')
         instance = self.make_instance()
-        good, good_info = self.new_volume()
+        good, good_info = self.fc_volume()
         vios = self.sim.model.vioses(self.system)[0]
-        bad, bad_info = self.new_volume(vioses=[vios])
-        self.assertRaises(
-            exception.VolumeAttachFailed, self.driver.spawn, self.context,
-            instance, self.image_meta(), [], None, {}, block_device_info={
-                'block_device_mapping': [DriverBDM(good_info),
-                                         DriverBDM(bad_info)]})
-        self.assert_gone(good)
-        self.assert_gone(bad)
+        bad, bad_info = self.fc_volume(vioses=[vios])
+        self.assertRaises(exception.VolumeAttachFailed,
+                          self.spawn_with_volumes, instance,
+                          fixtures.DriverBDM(good_info),
+                          fixtures.DriverBDM(bad_info))
+        self.assert_volume_gone(good)
+        self.assert_volume_gone(bad)
         self.assert_nothing_left(instance)
 
     def test_destroy_of_an_lpar_deleted_outside_nova(self):
         instance = self.running_instance()
-        lun, info = self.new_volume()
+        lun, info = self.fc_volume()
         self.attach(instance, info)
         lpar = self.lpar_of(instance)
         self.sim.model.set_partition_state(lpar, 'not activated')
         self.sim.model.delete_partition(lpar)
-        self.driver.destroy(self.context, instance, [], block_device_info={
-            'block_device_mapping': [DriverBDM(info)]})
-        self.assert_gone(lun)
+        self.destroy_with_volumes(instance, fixtures.DriverBDM(info))
+        self.assert_volume_gone(lun)
         self.assert_nothing_left(instance)
