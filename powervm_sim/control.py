@@ -44,6 +44,11 @@ The SAN behind the VIOSes (one for every system of the simulator):
                                   (false: the volume disappears), "mask"?:
                                   [initiator...], "unmask"?: [...]}
     DELETE /sim/san/luns/{naa}    the volume is gone from its target
+    POST   /sim/san/rbd-images    {"name": "pool/image", "size_gb"}: a new
+                                  Ceph RBD image; 201 with the SAN
+    PATCH  /sim/san/rbd-images/{pool}/{image}
+                                  {"size_gb"} (grow only)
+    DELETE /sim/san/rbd-images/{pool}/{image}
 
 VIOSes see SAN changes only when they look again (LUARecovery, rescans).
 
@@ -208,6 +213,13 @@ def _route_san(san, request, parts):
         return _json(_san_call(san.add_lun, target, **fields).describe(), 201)
     if len(parts) == 2 and parts[0] == 'luns':
         return _change_lun(san, request, parts[1])
+    if parts == ['rbd-images']:
+        _allow(method, 'POST')
+        _san_call(san.add_rbd_image, **_fields(request, ('name', 'size_gb'),
+                                               ()))
+        return _json(san.describe(), 201)
+    if len(parts) == 3 and parts[0] == 'rbd-images':
+        return _change_rbd_image(san, request, '/'.join(parts[1:]))
     raise ControlError(404, 'Unknown control resource /sim/san/%s.' %
                        '/'.join(parts))
 
@@ -221,6 +233,17 @@ def _change_lun(san, request, naa):
     _san_call(san.update_lun, lun, **_fields(
         request, (), ('size_gb', 'exported', 'mask', 'unmask')))
     return _json(lun.describe())
+
+
+def _change_rbd_image(san, request, name):
+    _allow(request.method, 'PATCH', 'DELETE')
+    _found(san.rbd_image_mb(name), 'RBD image', name)
+    if request.method == 'DELETE':
+        _san_call(san.remove_rbd_image, name)
+    else:
+        _san_call(san.grow_rbd_image, name, **_fields(request, ('size_gb',),
+                                                      ()))
+    return _json(san.describe())
 
 
 def _fields(request, required, optional):

@@ -6,6 +6,7 @@ its own NovaLink.  Tests reach the state through ``.model``, arm faults
 through ``.faults`` and talk REST through ``.adapter()``.
 """
 
+import itertools
 import os
 
 import fixtures
@@ -63,11 +64,16 @@ class NovaLinkFixture(fixtures.Fixture):
                   auth.DEFAULT_USERS may log on with a password: the test
                   owns its simulator.
     :param seed: seed of the fault rules' random draws.
+    :param novalink_io: each NovaLink partition hosts I/O: it is the
+                        management VIOS (in the VIOS feed, not the LPAR
+                        feed) and serves file and RBD disks.
     """
 
     def __init__(self, systems=1, vioses=2, lpars=0, https=False, seed=0,
-                 strict_order=True, event_wait=1.0, model=None):
+                 strict_order=True, event_wait=1.0, model=None,
+                 novalink_io=False):
         super().__init__()
+        self.novalink_io = novalink_io
         self.systems = systems
         self.vioses = vioses
         self.lpars = lpars
@@ -85,7 +91,8 @@ class NovaLinkFixture(fixtures.Fixture):
     def _setUp(self):
         if self.model is None:
             self.model = model_mod.Model()
-            builder.build(self.model, self.systems, self.vioses, self.lpars)
+            builder.build(self.model, self.systems, self.vioses, self.lpars,
+                          novalink_io=self.novalink_io)
             # Disk contents live in files; remove them with the test.
             self.addCleanup(self.model.content.close)
         self.faults = faults_mod.FaultRegistry(seed=self.seed)
@@ -186,6 +193,17 @@ class NovaLinkFixture(fixtures.Fixture):
                 FIXTURE_IQN, FIXTURE_PORTALS, *FIXTURE_CHAP))
         return self._lun(target, size_gb, vioses,
                          lambda vios: [vios.iscsi_initiator], kwargs)
+
+    def rbd_image(self, size_gb=1, pool='volumes'):
+        """A new Ceph RBD image; its name ('pool/volume-N', the first free
+        N), what Cinder's RBD driver gives as connection_info['data']
+        ['name']."""
+        san = self.model.san
+        with san.lock:
+            names = ('%s/volume-%d' % (pool, n) for n in itertools.count(1))
+            name = next(n for n in names if san.rbd_image_mb(n) is None)
+            san.add_rbd_image(name, size_gb)
+        return name
 
     def _lun(self, target, size_gb, vioses, initiators_of, kwargs):
         with self.model.registry.lock:

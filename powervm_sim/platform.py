@@ -111,8 +111,9 @@ class SimulatedPartition:
         self._lock = threading.Lock()
 
     def mgmt_lpar(self):
-        return next(lpar for lpar in self.model.lpars(self.system)
-                    if lpar.is_mgmt)
+        """The NovaLink partition (an LPAR, or the management VIOS when
+        it hosts I/O)."""
+        return next(part for part in self.system.partitions if part.is_mgmt)
 
     def mapped_here(self, udid):
         """Whether a VIOS maps the storage ``udid`` to this partition."""

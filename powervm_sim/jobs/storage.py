@@ -33,8 +33,7 @@ def lua_recovery(ctx):
 
 @jobs.operation('RBDExists', 'VirtualIOServer')
 def rbd_exists(ctx):
-    name = ctx.required('name')
-    exists = name in ctx.model.rbd_volumes
+    exists = ctx.model.san.rbd_image_mb(ctx.required('name')) is not None
     return {'exists': 'true' if exists else 'false'}
 
 

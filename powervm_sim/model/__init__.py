@@ -29,9 +29,6 @@ class Model(partition.PartitionOps, network.NetworkOps, storage.StorageOps,
         self._macs = itertools.count(0x1A2B3C000001)
         # The storage network every managed system's VIOSes reach.
         self.san = san_mod.SAN()
-        # RBD volume names (pool/image) the Ceph cluster the VIOSes reach
-        # holds.
-        self.rbd_volumes = set()
         # Registry listeners are not state: a loaded model needs them too.
         self.watch_client_adapters()
 

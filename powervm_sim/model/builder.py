@@ -15,25 +15,26 @@ from powervm_sim.model import storage
 STANDARD_VSWITCHES = ('ETHERNET0', 'MGMTSWITCH', 'NovaLinkVEABridge')
 
 
-def build(model, systems=1, vioses=2, lpars=0):
-    """Populate ``model``; returns the managed systems in creation order."""
-    return [build_system(model, index, vioses, lpars)
+def build(model, systems=1, vioses=2, lpars=0, novalink_io=False):
+    """Populate ``model``; returns the managed systems in creation order.
+
+    :param novalink_io: the NovaLink partition hosts I/O: it is in the
+                        VIOS feed (the management VIOS) and serves disks
+                        from its files and from Ceph, as NovaLink does
+                        where it runs the I/O stack itself.
+    """
+    return [build_system(model, index, vioses, lpars, novalink_io)
             for index in range(systems)]
 
 
-def build_system(model, index, vioses=2, lpars=0):
+def build_system(model, index, vioses=2, lpars=0, novalink_io=False):
     serial = '21EE%03X' % (0x2D0 + index)
     system = model.add_system(
         name='Server-9009-42A-SN%s' % serial, serial=serial,
         primary_ip='127.0.0.%d' % (index + 1))
     for switch_id, name in enumerate(STANDARD_VSWITCHES):
         model.add_vswitch(system, name, switch_id=switch_id)
-    model.add_partition(
-        system, partition.LPAR, name='novalink_%s' % serial,
-        partition_id=1, is_mgmt=True, state=partition.RUNNING,
-        rmc_state='active', mem_desired=4096, mem_min=2048, mem_max=8192,
-        proc_units_desired=0.5, proc_units_min=0.5, proc_units_max=2.0,
-        vprocs_desired=2, vprocs_max=4, os_version='Linux/Ubuntu 22.04')
+    _add_novalink(model, system, novalink_io)
     for number in range(1, vioses + 1):
         vios = model.add_partition(
             system, partition.VIOS, name='vios%d' % number,
@@ -47,6 +48,24 @@ def build_system(model, index, vioses=2, lpars=0):
     ssp.build_cluster(model, system)
     add_lpars(model, system, lpars)
     return system
+
+
+def _add_novalink(model, system, hosts_io):
+    """The system's NovaLink partition: an LPAR, or the management VIOS
+    when it hosts I/O (with open-iscsi's initiator name)."""
+    extra = {}
+    cls = partition.LPAR
+    if hosts_io:
+        cls = partition.VIOS
+        extra['iscsi_initiator'] = ('iqn.1993-08.org.debian:01:%s' %
+                                    system.serial.lower())
+    model.add_partition(
+        system, cls, name='novalink_%s' % system.serial, partition_id=1,
+        is_mgmt=True, partition_type='AIX/Linux', state=partition.RUNNING,
+        rmc_state='active', mem_desired=4096, mem_min=2048, mem_max=8192,
+        proc_units_desired=0.5, proc_units_min=0.5, proc_units_max=2.0,
+        vprocs_desired=2, vprocs_max=4, os_version='Linux/Ubuntu 22.04',
+        **extra)
 
 
 def add_lpars(model, system, count):

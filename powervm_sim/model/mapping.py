@@ -379,7 +379,7 @@ def storage_kind(storage):
     """'vdisk', 'pv', 'vopt', 'lu' or None for what a mapping exports."""
     if storage is None:
         return None
-    if isinstance(storage, stor_mod.VirtualDisk):
+    if isinstance(storage, stor_mod.VirtualDisk | stor_mod.ServedDisk):
         return 'vdisk'
     if isinstance(storage, stor_mod.PhysicalVolume):
         return 'pv'
@@ -516,6 +516,8 @@ class MappingOps:
 
     def _requested_storage(self, vios, item):
         if item.get('vdisk.udid') or item.get('vdisk.name'):
+            if item.get('vdisk.disk_type') in stor_mod.BACKSTORES:
+                return self._served_disk(vios, item)
             return _find_vdisk(vios, item)
         if item.get('pv.udid') or item.get('pv.name'):
             return _find_pv(vios, item)
@@ -525,6 +527,20 @@ class MappingOps:
         if item.get('udid'):
             return self._find_lu(item['udid'])
         return None
+
+    def _served_disk(self, vios, item):
+        """The file or RBD disk a mapping names: the one an existing
+        mapping exports (by UDID), or a new one."""
+        udid = item.get('vdisk.udid')
+        if not udid:
+            return self.new_served_disk(
+                vios, item['vdisk.disk_type'], item.get('vdisk.name'),
+                item.get('vdisk.backstore'), item.get('vdisk.rbd_user'))
+        for mapping in vios.scsi_mappings:
+            if isinstance(mapping.storage, stor_mod.ServedDisk) and \
+                    mapping.storage.udid == udid:
+                return mapping.storage
+        raise _no_vdisk(udid, vios)
 
     def _find_lu(self, udid):
         found = self.find_logical_unit(udid)
@@ -897,8 +913,8 @@ def _plan_fc_move(lpar, client, target, reserved, ports):
 def _preferred_vioses(source, target):
     """The target's VIOSes, the one in the source VIOS's place first
     (so the paths of a client stay on different VIOSes)."""
-    olds = [p for p in source.parent.partitions if p.is_vios]
-    news = [p for p in target.partitions if p.is_vios]
+    olds = [p for p in source.parent.partitions if p.has_physical_io]
+    news = [p for p in target.partitions if p.has_physical_io]
     place = olds.index(source)
     if place < len(news):
         news.insert(0, news.pop(place))
@@ -982,8 +998,12 @@ def _find_vdisk(vios, item):
             if (udid and vdisk.udid == udid) or \
                     (not udid and vdisk.name == name):
                 return vdisk
-    raise _refused('Virtual disk %s does not exist on %s.' % (
-        udid or name, vios.name), NO_STORAGE)
+    raise _no_vdisk(udid or name, vios)
+
+
+def _no_vdisk(ident, vios):
+    return _refused('Virtual disk %s does not exist on %s.' % (
+        ident, vios.name), NO_STORAGE)
 
 
 def _find_pv(vios, item):

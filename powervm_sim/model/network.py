@@ -748,7 +748,7 @@ class NetworkOps:
         ethN; the names inside other partitions are not known.
         """
         in_use = self._device_names(part) | set(taken)
-        if part.is_vios:
+        if part.has_physical_io:
             return _next_name('ent', PHYSICAL_PORTS, in_use)
         if not part.is_mgmt:
             return None
@@ -1091,7 +1091,7 @@ def build_system_network(model, system):
     netmask = '255.255.255.0'
     ethernet0 = _switch_named(system, 'ETHERNET0')
     seas = []
-    vioses = [part for part in system.partitions if part.is_vios]
+    vioses = [part for part in system.partitions if part.has_physical_io]
     for number, vios in enumerate(vioses, start=1):
         # The VIOS's address moved from the port to the SEA when the SEA
         # was made, so the port's interface is left disconnected.

@@ -94,6 +94,13 @@ class Partition(registry.Resource):
         return self.state in (RUNNING, MIGRATING)
 
     @property
+    def has_physical_io(self):
+        """A VIOS with adapters and disks of its own: not the NovaLink
+        partition, which serves I/O (when it does) from files and Ceph
+        alone."""
+        return self.is_vios and not self.is_mgmt
+
+    @property
     def cna_hrefs(self):
         return [a.href for a in self.adapters if a.kind ==
                 'ClientNetworkAdapter' and not a.is_trunk]

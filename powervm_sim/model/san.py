@@ -45,6 +45,7 @@ _IQN = re.compile(r'^(iqn\.\d{4}-\d{2}\.[A-Za-z0-9.-]+(:[^\s]{1,200})?|'
 _PORTAL = re.compile(r'^(?P<address>[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]+\])'
                      r'(:(?P<port>\d{1,5}))?$')
 _ISCSI_PORT = 3260
+_RBD_PART = re.compile(r'^[A-Za-z0-9_.-]{1,127}$')
 _CHAP = re.compile(r'^[\x21-\x7e]{1,255}$')
 # An update parameter the caller leaves as it is.
 _UNCHANGED = object()
@@ -354,11 +355,21 @@ class ISCSITarget(StorageTarget):
 
 
 @dataclasses.dataclass(kw_only=True, eq=False)
+class RBDPool:
+    """A Ceph pool: its images and their sizes (MB)."""
+
+    name: str
+    images: dict = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(kw_only=True, eq=False)
 class SAN:
-    """Every storage target the VIOSes of the model may reach."""
+    """Every storage target the VIOSes of the model may reach, and the Ceph
+    cluster the NovaLink partition may reach."""
 
     fc_targets: list = dataclasses.field(default_factory=list)
     iscsi_targets: list = dataclasses.field(default_factory=list)
+    rbd_pools: list = dataclasses.field(default_factory=list)
     # Counters that make identities unique within the SAN.
     volumes_made: int = 0
     ports_made: int = 0
@@ -594,6 +605,55 @@ class SAN:
         # the array's own digits (as on the recorded systems) and a serial.
         return '6%s8100DC48%017X' % (_IBM_OUI, self.volumes_made)
 
+    # --------------------------------------------------------------- Ceph
+    def add_rbd_image(self, name, size_gb):
+        """A new RBD image ``name`` ('pool/image'; the pool is made with
+        its first image)."""
+        with self.lock:
+            pool_name, image = _rbd_name(name)
+            size_mb = _size_mb(size_gb)
+            pool = self._rbd_pool(pool_name)
+            if pool is not None and image in pool.images:
+                raise _refused('RBD image %s already exists.' % name,
+                               DUPLICATE)
+            if pool is None:
+                pool = RBDPool(name=pool_name)
+                self.rbd_pools.append(pool)
+            pool.images[image] = size_mb
+
+    def rbd_image_mb(self, name):
+        """The size in MB of RBD image ``name``, or None if there is
+        none."""
+        with self.lock:
+            pool_name, _sep, image = str(name).partition('/')
+            pool = self._rbd_pool(pool_name)
+            return pool.images.get(image) if pool is not None else None
+
+    def grow_rbd_image(self, name, size_gb):
+        with self.lock:
+            size_mb = _size_mb(size_gb)
+            current = self._existing_rbd_mb(name)
+            if size_mb < current:
+                raise _refused('RBD image %s cannot shrink from %d MB to %d '
+                               'MB.' % (name, current, size_mb))
+            pool_name, _sep, image = name.partition('/')
+            self._rbd_pool(pool_name).images[image] = size_mb
+
+    def remove_rbd_image(self, name):
+        with self.lock:
+            self._existing_rbd_mb(name)
+            pool_name, _sep, image = name.partition('/')
+            del self._rbd_pool(pool_name).images[image]
+
+    def _rbd_pool(self, name):
+        return next((p for p in self.rbd_pools if p.name == name), None)
+
+    def _existing_rbd_mb(self, name):
+        size_mb = self.rbd_image_mb(name)
+        if size_mb is None:
+            raise _refused('There is no RBD image %s.' % (name,), UNKNOWN)
+        return size_mb
+
     # --------------------------------------------------------------- paths
     def reachable_lun(self, initiator, target_wwpn, lua):
         """The LUN the FC ITL (``initiator``, ``target_wwpn``, ``lua``)
@@ -624,6 +684,9 @@ class SAN:
             return {'fc_targets': [t.describe() for t in self.fc_targets],
                     'iscsi_targets': [t.describe()
                                       for t in self.iscsi_targets],
+                    'rbd_images': {'%s/%s' % (p.name, image): size_mb
+                                   for p in self.rbd_pools
+                                   for image, size_mb in p.images.items()},
                     'luns': [lun.describe() for lun in self.luns]}
 
 
@@ -661,6 +724,14 @@ def normal_portal(portal):
         raise _refused('%r is not an iSCSI portal (address[:port]).' %
                        (portal,))
     return '%s:%d' % (match['address'], port)
+
+
+def _rbd_name(name):
+    """(pool, image) of an RBD name 'pool/image'."""
+    parts = name.split('/') if isinstance(name, str) else []
+    if len(parts) != 2 or not all(_RBD_PART.match(part) for part in parts):
+        raise _refused('%r is not an RBD name (pool/image).' % (name,))
+    return parts[0], parts[1]
 
 
 def checked_iqn(iqn):
@@ -1000,7 +1071,7 @@ def build_system_san(model, system):
     SVC whose volumes each VIOS reaches through its first FC port, as on
     the recorded systems (the second port stays without disks), and the
     hdisks the VIOSes configured for them at boot."""
-    vioses = [part for part in system.partitions if part.is_vios]
+    vioses = [part for part in system.partitions if part.has_physical_io]
     initiators = [vios.fc_ports[0].wwpn for vios in vioses if vios.fc_ports]
     target = model.san.add_fc_target('svc_%s' % system.serial.lower())
     luns = [model.san.add_lun(target, _FRESH_LUN_GB, initiators=initiators,

@@ -594,7 +594,7 @@ _FIRST_HDISK = 6
 def build_cluster(model, system):
     """Join ``system``'s VIOSes into one SSP cluster (a repository disk and
     a pool of two SAN disks every node sees); None without VIOSes."""
-    vioses = [part for part in system.partitions if part.is_vios]
+    vioses = [part for part in system.partitions if part.has_physical_io]
     if not vioses:
         return None
     disks = [_cluster_disk(system, number, number == 0)

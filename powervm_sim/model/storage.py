@@ -14,6 +14,7 @@ import dataclasses
 import os
 import re
 import typing
+import uuid as uuidlib
 import weakref
 
 from powervm_sim import files
@@ -40,6 +41,7 @@ UNKNOWN_BASE = 'HSCLB005'
 BAD_REPOSITORY = 'HSCLB006'
 NO_REPOSITORY = 'HSCLB007'
 IN_USE = 'HSCLB008'
+NO_BACKING = 'HSCLB009'
 
 
 def _bad(message, code):
@@ -81,9 +83,41 @@ class LUKSEncryptor:
     hash_spec: str = 'sha1'
 
 
+# Virtual disk types (pypowervm's VDiskType) and the back stores NovaLink
+# serves each type of disk with (BackStoreType), the default first.
+LOGICAL_VOLUME = 'LogicalVolume'
+FILE_DISK = 'File'
+RBD_DISK = 'RBD'
+BACKSTORES = {FILE_DISK: ('loop', 'fileio', 'user:qcow'),
+              RBD_DISK: ('user:rbd',)}
+
+
+@dataclasses.dataclass(kw_only=True, eq=False)
+class ServedDisk:
+    """A virtual disk the NovaLink partition serves from a file of its own
+    or from a Ceph RBD image.  The vSCSI mapping that exports it makes it,
+    and it goes with the mapping."""
+
+    # The file's path, or the image's 'pool/image'.
+    name: str
+    disk_type: str
+    backstore: str
+    udid: str
+    capacity_gb: float
+    rbd_user: str | None = None
+
+    @property
+    def label(self):
+        return self.name
+
+
 @dataclasses.dataclass(kw_only=True, eq=False)
 class VirtualDisk:
     """A logical volume of a volume group."""
+
+    disk_type: typing.ClassVar[str] = LOGICAL_VOLUME
+    backstore: typing.ClassVar[str | None] = None
+    rbd_user: typing.ClassVar[str | None] = None
 
     name: str
     capacity_gb: float
@@ -401,6 +435,39 @@ class StorageOps:
                 for vdisk in vg.vdisks:
                     if vdisk.udid == udid:
                         return vdisk
+        return None
+
+    def new_served_disk(self, vios, disk_type, name, backstore=None,
+                        rbd_user=None):
+        """A disk ``vios`` (the NovaLink partition) would serve from file
+        or RBD image ``name``, for a mapping to take; nothing changes.
+
+        :raises registry.Conflict: the partition cannot serve it.
+        """
+        if not vios.is_mgmt:
+            _bad('Virtual I/O Server %s cannot serve %s disks: only the '
+                 'NovaLink partition serves files and RBD images.' % (
+                     vios.name, disk_type), NO_BACKING)
+        allowed = BACKSTORES[disk_type]
+        if backstore not in (None,) + allowed:
+            _bad('A %s disk takes back store %s, not %r.' % (
+                disk_type, ' or '.join(allowed), backstore), NO_BACKING)
+        size_mb = self.backing_size_mb(vios, disk_type, name)
+        if size_mb is None:
+            _bad('%s %s does not exist.' % (
+                'RBD image (pool/image)' if disk_type == RBD_DISK
+                else 'File', name), NO_BACKING)
+        udid = '01' + _b64('3LIO-ORG%s%s' % (disk_type.upper(), uuidlib.UUID(
+            registry.new_uuid()).hex))
+        return ServedDisk(name=name, disk_type=disk_type,
+                          backstore=backstore or allowed[0], udid=udid,
+                          capacity_gb=size_mb / MB_PER_GB, rbd_user=rbd_user)
+
+    def backing_size_mb(self, vios, disk_type, name):
+        """The size in MB of what a served disk of ``disk_type`` named
+        ``name`` reads, or None if there is none."""
+        if disk_type == RBD_DISK:
+            return self.san.rbd_image_mb(name)
         return None
 
     def media_repository_of(self, vios):

@@ -80,7 +80,9 @@ _STORAGE = '''
           DiskLabel ~ vdisk.label CUR
           DiskName = vdisk.name CUR
           UniqueDeviceID = vdisk.udid ROR
-          VirtualDiskType : LogicalVolume CUD
+          VirtualDiskType = vdisk.disk_type CUD
+          BackStoreType = vdisk.backstore CUD
+          RbdUser = vdisk.rbd_user CUD
         PhysicalVolume ? is_pv
           Description ~ pv.description CUD
           LocationCode ~ pv.location_code ROR

@@ -68,11 +68,13 @@ def model_snapshot(model):
 class BadInputTestBase(testtools.TestCase):
     strict_order = True
     systems = 1
+    novalink_io = False
 
     def setUp(self):
         super().setUp()
         self.sim = self.useFixture(fixture.NovaLinkFixture(
-            systems=self.systems, strict_order=self.strict_order))
+            systems=self.systems, strict_order=self.strict_order,
+            novalink_io=self.novalink_io))
         self.model = self.sim.model
         self.adapter = self.sim.adapter()
         self.host = pvm_ms.System.get(self.adapter)[0]

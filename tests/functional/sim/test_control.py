@@ -359,3 +359,28 @@ class TestSan(ControlTestCase):
                                       'initiators': ['10000090fa000001']})):
             self.call(method, path, 400, json=body)
         self.assertEqual(before, self.call('GET', 'san', 200))
+
+    def test_rbd_images(self):
+        san = self.call('POST', 'san/rbd-images', 201,
+                        json={'name': 'volumes/v1', 'size_gb': 1})
+        self.assertEqual({'volumes/v1': 1024}, san['rbd_images'])
+        vios_uuid = self.vios.uuid
+        self.assertTrue(hdisk.rbd_exists(self.sim.adapter(), vios_uuid,
+                                         'volumes/v1'))
+        grown = self.call('PATCH', 'san/rbd-images/volumes/v1', 200,
+                          json={'size_gb': 2})
+        self.assertEqual({'volumes/v1': 2048}, grown['rbd_images'])
+        before = self.call('GET', 'san', 200)
+        for method, path, body, status in (
+                ('POST', 'san/rbd-images', {'name': 'v1', 'size_gb': 1},
+                 400),
+                ('POST', 'san/rbd-images', {'name': 'volumes/v1',
+                                            'size_gb': 1}, 400),
+                ('PATCH', 'san/rbd-images/volumes/v1', {'size_gb': 1}, 400),
+                ('PATCH', 'san/rbd-images/volumes/v9', {'size_gb': 3}, 404),
+                ('DELETE', 'san/rbd-images/volumes/v9', None, 404)):
+            self.call(method, path, status, json=body)
+        self.assertEqual(before, self.call('GET', 'san', 200))
+        self.call('DELETE', 'san/rbd-images/volumes/v1', 200)
+        self.assertFalse(hdisk.rbd_exists(self.sim.adapter(), vios_uuid,
+                                          'volumes/v1'))

@@ -358,7 +358,7 @@ class TestSystemAndViosJobs(JobTestBase):
         vios_w = pvm_vios.VIOS.get(self.adapter)[0]
         self.assertFalse(hdisk.rbd_exists(self.adapter, vios_w.uuid,
                                           'pool/image'))
-        self.sim.model.rbd_volumes = {'pool/image'}
+        self.sim.model.san.add_rbd_image('pool/image', 1)
         self.assertTrue(hdisk.rbd_exists(self.adapter, vios_w.uuid,
                                          'pool/image'))
 

@@ -62,7 +62,7 @@ class TestStateKeepsJobBookkeeping(testtools.TestCase):
         name, udid = hdisk.discover_iscsi(self.sim.adapter(),
                                           '10.0.0.5:3260', None, None, IQN,
                                           vios.uuid)
-        self.sim.model.rbd_volumes.add('pool/image')
+        self.sim.model.san.add_rbd_image('pool/image', 1)
         later = self.restarted()
         restored = later.model.get(vios.uuid)
         self.assertEqual([[IQN, '10.0.0.5:3260']], restored.iscsi_sessions)

@@ -347,3 +347,35 @@ class TestIscsi(testtools.TestCase):
         self.assertEqual([self.target], self.san.iscsi_targets)
         self.assertRaises(model_mod.Conflict, self.san.add_lun, self.target,
                           1, initiators=['10000090fa000001'])
+
+
+class TestCeph(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.san = san.SAN()
+
+    def test_images_live_in_pools(self):
+        self.san.add_rbd_image('volumes/volume-1', 2)
+        self.san.add_rbd_image('volumes/volume-2', 1)
+        self.assertEqual(2048, self.san.rbd_image_mb('volumes/volume-1'))
+        self.assertIsNone(self.san.rbd_image_mb('images/volume-1'))
+        self.san.grow_rbd_image('volumes/volume-1', 5)
+        self.assertEqual(5120, self.san.rbd_image_mb('volumes/volume-1'))
+        self.san.remove_rbd_image('volumes/volume-1')
+        self.assertIsNone(self.san.rbd_image_mb('volumes/volume-1'))
+        self.assertEqual(['volumes'], [p.name for p in self.san.rbd_pools])
+
+    def test_bad_images_are_refused(self):
+        self.san.add_rbd_image('volumes/volume-1', 2)
+        for args in (('volume-1', 1), ('volumes/', 1), ('/x', 1),
+                     ('volumes/volume-1', 1), ('a/b/c', 1), ('p/i', 0)):
+            self.assertRaises(model_mod.Conflict, self.san.add_rbd_image,
+                              *args)
+        self.assertRaises(model_mod.Conflict, self.san.grow_rbd_image,
+                          'volumes/volume-1', 1)
+        self.assertRaises(model_mod.Conflict, self.san.remove_rbd_image,
+                          'volumes/volume-9')
+        self.assertEqual({'volumes/volume-1': 2048}, {
+            '%s/%s' % (p.name, i): mb for p in self.san.rbd_pools
+            for i, mb in p.images.items()})
