@@ -52,6 +52,14 @@ The SAN behind the VIOSes (one for every system of the simulator):
 
 VIOSes see SAN changes only when they look again (LUARecovery, rescans).
 
+The files of the NovaLink partition of the system this endpoint serves
+(what FileIO disks are served from):
+
+    GET    /sim/files             {path: size in MB}
+    POST   /sim/files             {"path", "size_gb"}: a new file; 201
+    PATCH  /sim/files             {"path", "size_gb"}: grow it
+    DELETE /sim/files             {"path"}: remove it
+
 Fault rules and the latency model are shared by every endpoint of one
 simulator process, so a change made through one endpoint applies to all.
 
@@ -170,6 +178,8 @@ def _route(sim, request, parts):
         return _save_state(sim)
     if parts[:1] == ['san']:
         return _route_san(sim.model.san, request, parts[1:])
+    if parts == ['files']:
+        return _files(sim, request)
     raise ControlError(404, 'Unknown control resource /sim/%s.' %
                        '/'.join(parts))
 
@@ -183,11 +193,11 @@ def _route_san(san, request, parts):
         _allow(method, 'POST')
         fields = _fields(request, ('name',), ('wwpns', 'ports', 'vendor',
                                               'product'))
-        return _json(_san_call(san.add_fc_target, **fields).describe(), 201)
+        return _json(_model_call(san.add_fc_target, **fields).describe(), 201)
     if len(parts) == 2 and parts[0] == 'fc-targets':
         _allow(method, 'PATCH')
         target = _found(san.fc_target(parts[1]), 'FC target', parts[1])
-        _san_call(san.update_fc_target, target, **_fields(
+        _model_call(san.update_fc_target, target, **_fields(
             request, (), ('refuses_logins', 'zone', 'unzone',
                           'target_wwpns')))
         return _json(target.describe())
@@ -195,13 +205,13 @@ def _route_san(san, request, parts):
         _allow(method, 'POST')
         fields = _fields(request, ('iqn', 'portals'), (
             'chap_user', 'chap_secret', 'vendor', 'product'))
-        return _json(_san_call(san.add_iscsi_target, **fields).describe(),
+        return _json(_model_call(san.add_iscsi_target, **fields).describe(),
                      201)
     if len(parts) == 2 and parts[0] == 'iscsi-targets':
         _allow(method, 'PATCH')
         target = _found(san.iscsi_target(parts[1]), 'iSCSI target',
                         parts[1])
-        _san_call(san.update_iscsi_target, target, **_fields(
+        _model_call(san.update_iscsi_target, target, **_fields(
             request, (), ('refuses_logins', 'chap_user', 'chap_secret')))
         return _json(target.describe())
     if parts == ['luns']:
@@ -210,12 +220,13 @@ def _route_san(san, request, parts):
             'initiators', 'lun_id', 'name', 'naa'))
         target = _found(san.target(str(fields['target'])), 'target',
                         fields.pop('target'))
-        return _json(_san_call(san.add_lun, target, **fields).describe(), 201)
+        lun = _model_call(san.add_lun, target, **fields)
+        return _json(lun.describe(), 201)
     if len(parts) == 2 and parts[0] == 'luns':
         return _change_lun(san, request, parts[1])
     if parts == ['rbd-images']:
         _allow(method, 'POST')
-        _san_call(san.add_rbd_image, **_fields(request, ('name', 'size_gb'),
+        _model_call(san.add_rbd_image, **_fields(request, ('name', 'size_gb'),
                                                ()))
         return _json(san.describe(), 201)
     if len(parts) == 3 and parts[0] == 'rbd-images':
@@ -230,18 +241,37 @@ def _change_lun(san, request, naa):
     if request.method == 'DELETE':
         san.remove_lun(lun)
         return _json(san.describe())
-    _san_call(san.update_lun, lun, **_fields(
+    _model_call(san.update_lun, lun, **_fields(
         request, (), ('size_gb', 'exported', 'mask', 'unmask')))
     return _json(lun.describe())
+
+
+def _files(sim, request):
+    """The NovaLink files of the endpoint's system (its first, for a
+    simulator serving several)."""
+    _allow(request.method, 'GET', 'POST', 'PATCH', 'DELETE')
+    model = sim.model
+    system = next(s for s in model.systems if sim.in_scope(s))
+    if request.method == 'DELETE':
+        _model_call(model.remove_novalink_file, system,
+                  **_fields(request, ('path',), ()))
+    elif request.method != 'GET':
+        change = (model.add_novalink_file if request.method == 'POST'
+                  else model.grow_novalink_file)
+        _model_call(change, system, **_fields(request, ('path', 'size_gb'),
+                                            ()))
+    with model.registry.lock:
+        files = dict(system.mgmt_partition.files)
+    return _json(files, 201 if request.method == 'POST' else 200)
 
 
 def _change_rbd_image(san, request, name):
     _allow(request.method, 'PATCH', 'DELETE')
     _found(san.rbd_image_mb(name), 'RBD image', name)
     if request.method == 'DELETE':
-        _san_call(san.remove_rbd_image, name)
+        _model_call(san.remove_rbd_image, name)
     else:
-        _san_call(san.grow_rbd_image, name, **_fields(request, ('size_gb',),
+        _model_call(san.grow_rbd_image, name, **_fields(request, ('size_gb',),
                                                       ()))
     return _json(san.describe())
 
@@ -267,7 +297,7 @@ def _found(obj, what, name):
     return obj
 
 
-def _san_call(func, *args, **kwargs):
+def _model_call(func, *args, **kwargs):
     try:
         return func(*args, **kwargs)
     except model_mod.Conflict as exc:

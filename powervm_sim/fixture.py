@@ -26,6 +26,8 @@ FIXTURE_FC_TARGET = 'fixture_array'
 FIXTURE_IQN = 'iqn.2024-01.example.sim:fixture'
 FIXTURE_PORTALS = ['192.0.2.50:3260', '192.0.2.51:3260']
 FIXTURE_CHAP = ('fixture', 'fixture-chap-secret')
+# Where novalink_file makes its files.
+FIXTURE_FILE_DIR = '/var/lib/nova/volumes'
 
 
 class Endpoint:
@@ -204,6 +206,21 @@ class NovaLinkFixture(fixtures.Fixture):
             name = next(n for n in names if san.rbd_image_mb(n) is None)
             san.add_rbd_image(name, size_gb)
         return name
+
+    def novalink_file(self, size_gb=1, directory=FIXTURE_FILE_DIR,
+                      index=0):
+        """A new file on the NovaLink partition of endpoint ``index``
+        (``directory``/volume-N, the first free N); its path, what a local
+        or GPFS Cinder volume gives as ``device_path`` (NFS: ``export`` +
+        ``name``)."""
+        system = self.endpoints[index].system
+        with self.model.registry.lock:
+            files = system.mgmt_partition.files
+            paths = ('%s/volume-%d' % (directory, n)
+                     for n in itertools.count(1))
+            path = next(p for p in paths if p not in files)
+            self.model.add_novalink_file(system, path, size_gb)
+        return path
 
     def _lun(self, target, size_gb, vioses, initiators_of, kwargs):
         with self.model.registry.lock:

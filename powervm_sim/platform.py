@@ -111,9 +111,7 @@ class SimulatedPartition:
         self._lock = threading.Lock()
 
     def mgmt_lpar(self):
-        """The NovaLink partition (an LPAR, or the management VIOS when
-        it hosts I/O)."""
-        return next(part for part in self.system.partitions if part.is_mgmt)
+        return self.system.mgmt_partition
 
     def mapped_here(self, udid):
         """Whether a VIOS maps the storage ``udid`` to this partition."""

@@ -129,9 +129,21 @@ def _list_param(text):
     return [text]
 
 
+# pypowervm's tasks/storage.py VOLUME_NOT_FOUND: the RETURN_CODE of a
+# rescan of a disk the VIOS does not have (it raises VstorNotFound).
+VOLUME_NOT_FOUND = '-1'
+
+
 @jobs.operation('RescanVirtualDisk', 'VirtualIOServer')
 def rescan_virtual_disk(ctx):
-    ctx.required('VirtualDiskUDID')
+    """The disk (UDID, or a served disk's path) takes the size of what
+    backs it now."""
+    ident = ctx.required('VirtualDiskUDID')
+    if not ctx.model.rescan_disk(ctx.target, ident):
+        raise jobs.JobError(
+            'The virtual disk %s was not found on %s.' % (
+                ident, ctx.target.name),
+            results={'RETURN_CODE': VOLUME_NOT_FOUND})
     return {'RETURN_CODE': '0'}
 
 

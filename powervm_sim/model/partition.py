@@ -64,6 +64,9 @@ class Partition(registry.Resource):
     uptime: int = 0
     allow_perf_data: bool = False
     nvram: str = ''
+    # The NovaLink partition's files a disk may be served from: {absolute
+    # path: size in MB}.
+    files: dict = dataclasses.field(default_factory=dict, repr=False)
     description: str = ''
     # Secure boot policy (0 = off) for the next activation.
     pending_secure_boot: int = 0

@@ -750,11 +750,7 @@ def _check_chap(user, secret):
 
 
 def _size_mb(size_gb):
-    if isinstance(size_gb, bool) or not isinstance(size_gb, int | float) \
-            or not 0 < size_gb <= 2 ** 20:
-        raise _refused('A volume needs a size in GB greater than 0, not %r.'
-                       % (size_gb,))
-    return int(round(size_gb * MB_PER_GB))
+    return storage.checked_size_mb(size_gb, 'A volume', BAD_SAN_REQUEST)
 
 
 def _checked_bool(value):
@@ -873,6 +869,15 @@ class SanOps:
             storage_label=_b64(lun.name), page83=lun.page83)
         vios.physical_volumes.append(pv)
         return pv
+
+    def refresh_hdisk(self, vios, pv):
+        """Rescan of an hdisk: it takes its LUN's size now; False if the
+        LUN is gone from the SAN."""
+        lun = self.san.find_lun(pv.udid)
+        if lun is None:
+            return False
+        self.configure_hdisk(vios, lun, pv.location_code, pv.fc_ports)
+        return True
 
     def remove_device(self, vios, name):
         """rmdev -dev ``name`` on ``vios``: forget an hdisk nothing uses.

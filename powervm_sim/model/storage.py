@@ -468,7 +468,61 @@ class StorageOps:
         ``name`` reads, or None if there is none."""
         if disk_type == RBD_DISK:
             return self.san.rbd_image_mb(name)
-        return None
+        return vios.files.get(name)
+
+    # ------------------------------------------------- the NovaLink files
+    def add_novalink_file(self, system, path, size_gb):
+        """A file of ``size_gb`` on ``system``'s NovaLink partition (a
+        volume of a local, NFS or GPFS Cinder back end)."""
+        with self.registry.lock:
+            files = system.mgmt_partition.files
+            if _file_path(path) in files:
+                _bad('File %s already exists.' % path, DUPLICATE_NAME)
+            files[path] = checked_size_mb(size_gb, 'A file')
+
+    def grow_novalink_file(self, system, path, size_gb):
+        with self.registry.lock:
+            files = system.mgmt_partition.files
+            size_mb = checked_size_mb(size_gb, 'A file')
+            if files.get(_file_path(path)) is None:
+                _bad('File %s does not exist.' % path, NO_BACKING)
+            if size_mb < files[path]:
+                _bad('File %s cannot shrink.' % path, NO_SHRINK)
+            files[path] = size_mb
+
+    def remove_novalink_file(self, system, path):
+        with self.registry.lock:
+            if system.mgmt_partition.files.pop(path, None) is None:
+                _bad('File %s does not exist.' % path, NO_BACKING)
+
+    # ------------------------------------------------------------ rescan
+    def rescan_disk(self, vios, ident):
+        """RescanVirtualDisk on ``vios``: the disk of UDID ``ident`` (or the
+        served disk of that name) takes the size of what backs it now.
+
+        :return: False if ``vios`` has no such disk, or its backing is gone.
+        """
+        with self.registry.lock:
+            served = [m.storage for m in vios.scsi_mappings
+                      if isinstance(m.storage, ServedDisk) and
+                      ident in (m.storage.udid, m.storage.name)]
+            if served:
+                return self._refresh_served(vios, served)
+            pv = next((p for p in vios.physical_volumes if p.udid == ident),
+                      None)
+            if pv is not None:
+                return self.refresh_hdisk(vios, pv)
+            vdisk = self.lookup_vdisk(ident)
+            return vdisk is not None and vdisk.vg.parent is vios
+
+    def _refresh_served(self, vios, disks):
+        for disk in disks:
+            size_mb = self.backing_size_mb(vios, disk.disk_type, disk.name)
+            if size_mb is None:
+                return False
+            disk.capacity_gb = size_mb / MB_PER_GB
+        self.registry.changed(vios)
+        return True
 
     def media_repository_of(self, vios):
         for vg in vios.volume_groups:
@@ -694,6 +748,26 @@ class StorageOps:
                                 gb_to_bytes(medium.size_gb))
         if plan.remove_repository:
             vg.media_repositories.clear()
+
+
+def _file_path(path):
+    """``path`` if it is an absolute, plain file path."""
+    plain = isinstance(path, str) and path.startswith('/') and \
+        len(path) < 4096 and path == os.path.normpath(path) and \
+        path != '/' and '\0' not in path
+    if not plain:
+        _bad('%r is not an absolute file path.' % (path,), BAD_NAME)
+    return path
+
+
+def checked_size_mb(size_gb, what, code=NO_SPACE):
+    """MB of a size in GB a client gave for ``what`` (a number up to
+    1 PB)."""
+    if isinstance(size_gb, bool) or not isinstance(size_gb, int | float) \
+            or not 0 < size_gb <= 2 ** 20:
+        _bad('%s needs a size in GB greater than 0, not %r.' % (
+            what, size_gb), code)
+    return int(round(size_gb * MB_PER_GB))
 
 
 def _limited(chunks, limit):

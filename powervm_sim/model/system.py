@@ -614,6 +614,12 @@ class ManagedSystem(registry.Resource):
     def partition_ids_in_use(self):
         return {p.partition_id for p in self.partitions}
 
+    @property
+    def mgmt_partition(self):
+        """The NovaLink partition (an LPAR, or the management VIOS when it
+        hosts I/O), or None."""
+        return next((p for p in self.partitions if p.is_mgmt), None)
+
     def next_partition_id(self):
         used = self.partition_ids_in_use()
         for candidate in range(1, self.max_partitions + 1):

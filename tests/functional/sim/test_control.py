@@ -384,3 +384,24 @@ class TestSan(ControlTestCase):
         self.call('DELETE', 'san/rbd-images/volumes/v1', 200)
         self.assertFalse(hdisk.rbd_exists(self.sim.adapter(), vios_uuid,
                                           'volumes/v1'))
+
+    def test_novalink_files(self):
+        self.assertEqual({}, self.call('GET', 'files', 200))
+        made = self.call('POST', 'files', 201, json={
+            'path': '/srv/volume-1', 'size_gb': 1})
+        self.assertEqual({'/srv/volume-1': 1024}, made)
+        self.call('PATCH', 'files', 200, json={'path': '/srv/volume-1',
+                                               'size_gb': 2})
+        before = self.call('GET', 'files', 200)
+        for method, body in (
+                ('POST', {'path': 'srv/x', 'size_gb': 1}),
+                ('POST', {'path': '/srv/volume-1', 'size_gb': 1}),
+                ('PATCH', {'path': '/srv/volume-1', 'size_gb': 1}),
+                ('PATCH', {'path': '/srv/none', 'size_gb': 3}),
+                ('DELETE', {'path': '/srv/none'}),
+                ('POST', {'path': '/srv/x'})):
+            self.call(method, 'files', 400, json=body)
+        self.assertEqual({'/srv/volume-1': 2048}, before)
+        self.assertEqual(before, self.call('GET', 'files', 200))
+        self.assertEqual({}, self.call('DELETE', 'files', 200,
+                                       json={'path': '/srv/volume-1'}))

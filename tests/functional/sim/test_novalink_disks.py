@@ -8,6 +8,7 @@ from pypowervm import exceptions as pvm_exc
 from pypowervm.tasks import hdisk
 from pypowervm.tasks import partition as pvm_par
 from pypowervm.tasks import scsi_mapper
+from pypowervm.tasks import storage as tsk_stg
 from pypowervm.wrappers import logical_partition as pvm_lpar
 from pypowervm.wrappers import storage as pvm_stg
 from pypowervm.wrappers import virtual_io_server as pvm_vios
@@ -125,3 +126,67 @@ class TestRbd(NovaLinkDiskTestBase):
         self.assertTrue(hdisk.rbd_exists(self.adapter, self.mgmt.uuid, name))
         self.assertRaises(pvm_exc.JobRequestFailed, hdisk.rbd_exists,
                           self.adapter, self.mgmt.uuid, '')
+
+
+class TestFileIO(NovaLinkDiskTestBase):
+
+    def setUp(self):
+        super().setUp()
+        self.path = self.sim.novalink_file(size_gb=1)
+
+    def map_file(self, path=None, **kwargs):
+        self.map(pvm_stg.FileIO.bld_ref(self.adapter, path or self.path,
+                                        **kwargs))
+
+    def test_map_a_file_then_unmap(self):
+        self.map_file(backstore_type=pvm_stg.BackStoreType.LOOP, tag='v')
+        [smap] = self.mappings()
+        disk = smap.backing_storage
+        self.assertEqual((self.path, self.path, 1.0),
+                         (disk.name, disk.label, disk.capacity))
+        xml = disk.toxmlstring().decode()
+        self.assertIn('>File<', xml)
+        self.assertIn('>loop<', xml)
+        self.unmap(self.path)
+        self.assertEqual([], self.mappings())
+
+    def test_a_missing_or_relative_path_is_refused(self):
+        self.assertRefused(400, '/no/such/file', self.map_file,
+                           '/no/such/file')
+        self.assertRefused(400, 'File', self.map_file, 'relative/file')
+        self.assertRefused(400, 'back store', self.map_file,
+                           backstore_type=pvm_stg.BackStoreType.USER_RBD)
+
+    def test_a_vios_serves_no_file(self):
+        self.assertRefused(400, 'NovaLink partition', self.map,
+                           pvm_stg.FileIO.bld_ref(self.adapter, self.path),
+                           self.vios.uuid)
+
+    def test_rescan_sees_a_grown_file(self):
+        self.map_file()
+        self.model.grow_novalink_file(self.model.systems[0], self.path, 3)
+        self.assertEqual(1.0, self.mappings()[0].backing_storage.capacity)
+        # The FileIO adapter rescans by path.
+        tsk_stg.rescan_vstor(self.mgmt.uuid, self.path, adapter=self.adapter)
+        disk = self.mappings()[0].backing_storage
+        self.assertEqual(3.0, disk.capacity)
+        tsk_stg.rescan_vstor(self.mgmt.uuid, disk.udid, adapter=self.adapter)
+
+    def test_rescan_of_an_unknown_disk(self):
+        before = test_bad_input.model_snapshot(self.model)
+        self.assertRaises(pvm_exc.VstorNotFound, tsk_stg.rescan_vstor,
+                          self.mgmt.uuid, '/var/lib/nothing',
+                          adapter=self.adapter)
+        self.assertEqual(before, test_bad_input.model_snapshot(self.model))
+
+
+class TestRescanRbd(NovaLinkDiskTestBase):
+
+    def test_rescan_sees_a_grown_image(self):
+        name = self.sim.rbd_image(size_gb=1)
+        self.map(pvm_stg.RBD.bld_ref(self.adapter, name))
+        self.model.san.grow_rbd_image(name, 4)
+        [smap] = self.mappings()
+        tsk_stg.rescan_vstor(self.mgmt.uuid, smap.backing_storage.udid,
+                             adapter=self.adapter)
+        self.assertEqual(4.0, self.mappings()[0].backing_storage.capacity)

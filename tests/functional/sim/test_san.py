@@ -6,6 +6,7 @@ from pypowervm import const as pvm_const
 from pypowervm import exceptions as pvm_exc
 from pypowervm.tasks import hdisk
 from pypowervm.tasks import scsi_mapper
+from pypowervm.tasks import storage as tsk_stg
 from pypowervm import util as pvm_util
 from pypowervm.wrappers import storage as pvm_stg
 from pypowervm.wrappers import virtual_io_server as pvm_vios
@@ -459,3 +460,24 @@ class TestBadIscsiInput(IscsiTestBase):
                                 targetIQN='[%s,%s]' % (self.iqn, self.iqn),
                                 multipath='True')
         self.assertIscsiRefused('targetIQN', 'ISCSIRemove', multipath='False')
+
+
+class TestRescanHdisks(IscsiTestBase):
+
+    def test_rescan_sees_grown_luns(self):
+        _name, iscsi_udid = self.login()
+        _status, fc_name, fc_udid = self.discover(self.vios1)
+        self.model.san.grow(self.volume, 6)
+        self.model.san.grow(self.lun, 7)
+        for udid in (iscsi_udid, fc_udid):
+            tsk_stg.rescan_vstor(self.vios1.uuid, udid, adapter=self.adapter)
+        sizes = {p.udid: p.capacity
+                 for p in self.read_vios(self.vios1).phys_vols}
+        self.assertEqual((6144, 7168), (sizes[iscsi_udid], sizes[fc_udid]))
+
+    def test_rescan_of_a_disk_the_vios_does_not_have(self):
+        self.assertRaises(pvm_exc.VstorNotFound, tsk_stg.rescan_vstor,
+                          self.vios1.uuid, self.lun.udid,
+                          adapter=self.adapter)
+        self.assertRaises(pvm_exc.JobRequestFailed, tsk_stg.rescan_vstor,
+                          self.vios1.uuid, '', adapter=self.adapter)
