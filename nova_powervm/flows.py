@@ -103,8 +103,9 @@ def spawn(adapter, host_w, instance, image_meta, power_on=True,
                                     connect=boot_disk is None))
     if boot_disk is not None:
         flow.add(tf_stg.AttachDisk(boot_disk.disk_driver, instance))
-    flow.add(*(tf_stg.ConnectVolume(volume.adapter, volume.on_connected)
-               for volume in volumes))
+    flow.add(*(tf_stg.ConnectVolume(volume.adapter, volume.on_connected,
+                                    index)
+               for index, volume in enumerate(volumes)))
     if power_on:
         flow.add(tf_vm.PowerOn(adapter, instance))
     return flow
@@ -176,7 +177,7 @@ def destroy(adapter, instance, platform=None, config_drive=False,
         flow.add(tf_net.UnplugAllVifs(adapter, instance, platform))
     if config_drive:
         flow.add(tf_net.DeleteCfgDrive(adapter, instance))
-    flow.add(*(tf_stg.DisconnectVolume(volume) for volume in volumes))
+    flow.add(*_disconnect_volume_tasks(volumes))
     if disk_driver is not None:
         flow.add(*_remove_disk_tasks(disk_driver, instance, destroy_disks))
     flow.add(tf_vm.DeleteLPAR(adapter, instance))
@@ -188,9 +189,14 @@ def remove_storage(disk_driver, instance, destroy_disks=True, volumes=()):
     left on the VIOSes: its volumes' storage and mappings, its boot disk's
     mappings (and the disk)."""
     flow = linear_flow.Flow('remove_storage_%s' % instance.uuid)
-    flow.add(*(tf_stg.DisconnectVolume(volume) for volume in volumes))
+    flow.add(*_disconnect_volume_tasks(volumes))
     flow.add(*_remove_disk_tasks(disk_driver, instance, destroy_disks))
     return flow
+
+
+def _disconnect_volume_tasks(volumes):
+    return [tf_stg.DisconnectVolume(volume, index)
+            for index, volume in enumerate(volumes)]
 
 
 def _remove_disk_tasks(disk_driver, instance, destroy_disks):

@@ -100,10 +100,12 @@ class ConnectVolume(task.Task):
     :param on_connected: called once it is connected (nova's block device
                          mapping keeps the connection_info the adapter
                          completed), or None.
+    :param index: the volume's place among the flow's volumes (task names
+                  are unique in a flow, and the same from run to run).
     """
 
-    def __init__(self, volume, on_connected=None):
-        super().__init__(name='connect_volume_%s' % volume.volume_id)
+    def __init__(self, volume, on_connected=None, index=0):
+        super().__init__(name='connect_volume_%d' % index)
         self.volume = volume
         self.on_connected = on_connected
 
@@ -122,8 +124,8 @@ class DisconnectVolume(task.Task):
     """Disconnect a Cinder volume from the LPAR.  Nothing to revert: the
     flows that disconnect volumes detach or tear down."""
 
-    def __init__(self, volume):
-        super().__init__(name='disconnect_volume_%s' % volume.volume_id)
+    def __init__(self, volume, index=0):
+        super().__init__(name='disconnect_volume_%d' % index)
         self.volume = volume
 
     def execute(self):

@@ -15,6 +15,7 @@ from nova import exception
 from oslo_log import log as logging
 from oslo_utils import excutils
 from pypowervm import const as pvm_const
+from pypowervm import exceptions as pvm_exc
 from pypowervm.tasks import hdisk as pvm_hdisk
 from pypowervm.tasks import partition as pvm_partition
 from pypowervm.tasks import scsi_mapper as pvm_smap
@@ -51,6 +52,12 @@ class HdiskVolume(driver.VolumeAdapter):
         return 1
 
     def connect(self):
+        try:
+            self._connect()
+        except pvm_exc.Error as exc:
+            raise self.attach_failed(exc) from exc
+
+    def _connect(self):
         lpar_w = vm.get_lpar(self.adapter, self.instance)
         capable, reason = lpar_w.can_modify_io()
         if not capable:

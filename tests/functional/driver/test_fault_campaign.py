@@ -74,13 +74,41 @@ class Fault:
         """The rule that fails ``calls[index]`` and nothing else.
 
         A job failure only ever matches job submissions, so it skips the
-        earlier submissions, where the others skip every earlier call.
+        earlier submissions, where the others skip every earlier call.  A
+        call made at the same time as its twin (the updates of two VIOSes,
+        in threads) is told apart by its own path: the order of the two
+        differs from run to run, and a fault of several tries would be
+        shared between them.
         """
-        earlier = sum(1 for call in calls[:index] if self.applies_to(call))
+        call = calls[index]
+        if _has_concurrent_twin(calls, index):
+            earlier = sum(1 for other in calls[:index]
+                          if other.path == call.path and
+                          self.applies_to(other))
+            path = '^%s$' % re.escape(call.path)
+        else:
+            earlier = sum(1 for other in calls[:index]
+                          if self.applies_to(other))
+            path = OUTSIDE_EVENT_POLLS
         return faults.FaultRule(
-            outcome=self.outcome, path=OUTSIDE_EVENT_POLLS, skip=earlier,
-            max_count=self.tries,
-            rule_id='%s-at-%d' % (self.name, index))
+            outcome=self.outcome, path=path, skip=earlier,
+            max_count=self.tries, rule_id='%s-at-%d' % (self.name, index))
+
+
+# The calls pypowervm makes in threads, one per VIOS (a FeedTask's
+# updates); the VIOSes' UUIDs are the same from run to run.
+_CONCURRENT = re.compile(r'/VirtualIOServer/[^/]+$')
+
+
+def _has_concurrent_twin(calls, index):
+    """Whether ``calls[index]`` is one of the updates of several VIOSes
+    made at the same time."""
+    call = calls[index]
+    return call.method == 'POST' and bool(_CONCURRENT.search(call.path)) \
+        and any(0 <= other < len(calls) and
+                calls[other].shape() == call.shape() and
+                calls[other].path != call.path
+                for other in (index - 1, index + 1))
 
 
 HTTP_500 = Fault('http-500', faults.internal_error('Injected failure.'))
