@@ -4,9 +4,11 @@ behind on the host; removed when the driver starts.
 Left behind are things no partition owns, or things only a deploy that
 never finished could have made:
 
-- vSCSI mappings of partitions that are gone, or without a client adapter
-  (pypowervm's ComprehensiveScrub, which also deletes the logical volumes
-  and media they mapped);
+- vSCSI and virtual FC mappings of partitions that are gone, or without a
+  client adapter (pypowervm's ComprehensiveScrub, which also deletes the
+  logical volumes and media they mapped).  The hdisks of volumes stay: an
+  unmapped hdisk may be one of the VIOS's own disks, and the next attach
+  of its LUN finds it again;
 - boot disks and snapshot copies that nothing maps: a deploy that died
   between making the disk and mapping it.  The driver knows its own by
   their names ('b_' or 's_' and the instance UUID's hex digits); a volume

@@ -209,3 +209,23 @@ class TestSpawnAndDestroy(FCVolumeTestCase):
         self.destroy_with_volumes(instance, fixtures.DriverBDM(info))
         self.assert_volume_gone(lun)
         self.assert_nothing_left(instance)
+
+
+class TestOrphans(FCVolumeTestCase):
+
+    def test_init_host_unmaps_the_volume_of_an_lpar_deleted_outside_nova(self):
+        instance = self.running_instance()
+        lun, info = self.fc_volume()
+        self.attach(instance, info)
+        lpar = self.lpar_of(instance)
+        self.sim.model.set_partition_state(lpar, 'not activated')
+        self.sim.model.delete_partition(lpar)
+        other = self.running_instance()
+        kept, kept_info = self.fc_volume()
+        self.attach(other, kept_info)
+        self.driver.init_host(fixtures.HOST)
+        self.assertEqual({}, self.mapped_to(lun))
+        # The hdisks stay: a VIOS's disks include its own, which nothing
+        # maps either; the next attach of the LUN finds them.
+        self.assertEqual(2, len(self.hdisks_of(lun)))
+        self.assert_attached(other, kept, kept_info)
