@@ -2,10 +2,14 @@
 volumes and from a volume, destroy; checked in the simulator's model (the
 hdisks the VIOSes discovered and what maps them to which partition)."""
 
+import functools
+
 from nova import exception
 
 from nova_powervm.volume import hdisk as pvm_hdisk
+from powervm_sim import faults
 from tests.functional.driver import fixtures
+from tests.functional.driver import test_concurrent_spawns
 
 
 class FCVolumeTestCase(fixtures.DriverTestCase):
@@ -229,3 +233,32 @@ class TestOrphans(FCVolumeTestCase):
         # maps either; the next attach of the LUN finds them.
         self.assertEqual(2, len(self.hdisks_of(lun)))
         self.assert_attached(other, kept, kept_info)
+
+
+class TestConcurrentAttaches(FCVolumeTestCase):
+    """Ten attaches on one VIOS at once, then ten detaches: their hdisk
+    discoveries and mapping updates race, and none may be lost."""
+
+    ATTACHES = 10
+
+    def test_ten_attaches_and_detaches_at_once(self):
+        vios = self.sim.model.vioses(self.system)[0]
+        instances = [self.running_instance() for _ in range(2)]
+        volumes = [(instances[number % 2],) + self.fc_volume(vioses=[vios])
+                   for number in range(self.ATTACHES)]
+        # The first VIOS updates meet a change made since their read,
+        # whether or not the threads happened to overlap.
+        conflicts = self.sim.faults.add(faults.FaultRule(
+            outcome=faults.EtagConflict(), method='POST',
+            resource_type='VirtualIOServer', max_count=3))
+        test_concurrent_spawns.run_together(self, [
+            functools.partial(self.attach, instance, info)
+            for instance, _lun, info in volumes])
+        self.assertEqual(3, self.sim.faults.counters()['by_rule'][conflicts])
+        for instance, lun, info in volumes:
+            self.assert_attached(instance, lun, info, vioses=1)
+        test_concurrent_spawns.run_together(self, [
+            functools.partial(self.detach, instance, info)
+            for instance, _lun, info in volumes])
+        for _instance, lun, _info in volumes:
+            self.assert_volume_gone(lun)
