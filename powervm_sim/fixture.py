@@ -162,9 +162,11 @@ class NovaLinkFixture(fixtures.Fixture):
         """A pypowervm Adapter logged on to endpoint ``index``."""
         return pvm_adpt.Adapter(self.session(index, **kwargs))
 
-    def fc_lun(self, size_gb=1, vioses=None, target=None, **kwargs):
+    def fc_lun(self, size_gb=1, vioses=None, target=None, initiators=None,
+               **kwargs):
         """A new SAN volume every FC port of ``vioses`` (default: all
-        VIOSes of every system) reaches, on ``target`` (default: one FC
+        VIOSes of every system) reaches, or ``initiators`` (a client's
+        virtual WWPNs, for NPIV) if given, on ``target`` (default: one FC
         target the fixture makes for its volumes).
 
         The LUN's ``connection_data()`` is what Cinder's FC drivers return
@@ -177,6 +179,9 @@ class NovaLinkFixture(fixtures.Fixture):
         if target is None:
             target = (san.fc_target(FIXTURE_FC_TARGET) or
                       san.add_fc_target(FIXTURE_FC_TARGET))
+        if initiators is not None:
+            return san.add_lun(target, size_gb, initiators=initiators,
+                               **kwargs)
         return self._lun(target, size_gb, vioses, lambda vios: [
             port.wwpn for port in vios.fc_ports], kwargs)
 

@@ -100,6 +100,13 @@ class PhysicalFCPort:
         return self.total_ports - len(self.mapped)
 
     @property
+    def logged_in_wwpns(self):
+        """The client WWPNs logged in to the fabric through this port
+        (NPIV)."""
+        return [wwpn for server in self.mapped if server.client is not None
+                for wwpn in server.client.logged_in_wwpns]
+
+    @property
     def physical_volumes(self):
         """The VIOS's disks reached through this port."""
         return [pv for pv in self.vios.physical_volumes
@@ -280,6 +287,19 @@ class VFCClientAdapter(ClientAdapter):
     @property
     def logins(self):
         return [NPortLogin(wwpn) for wwpn in self.wwpns]
+
+    @property
+    def logged_in_wwpns(self):
+        """The WWPNs the adapter has logged in to the fabric: the first of
+        its pair while the partition runs, with its mapping on a physical
+        port; both while it migrates (the second logs in on the target;
+        Cinder is given the first alone)."""
+        lpar = self.parent
+        if self.server.port is None or not lpar.is_running:
+            return []
+        if lpar.state == part_mod.MIGRATING:
+            return list(self.wwpns)
+        return list(self.wwpns[:1])
 
 
 # ------------------------------------------------------------ mappings

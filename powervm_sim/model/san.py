@@ -978,6 +978,21 @@ class SanOps:
                 found.append((pv, lun))
         return found
 
+    def npiv_luns(self, wwpn):
+        """[LUN] a client's virtual WWPN reaches through the fabric (NPIV):
+        none unless a physical FC port has it logged in, then the LUNs
+        masked to it on targets it is zoned with."""
+        with self.registry.lock:
+            key = wwpn_key(wwpn)
+            logged_in = any(key == wwpn_key(w)
+                            for vios in self.vioses()
+                            for port in vios.fc_ports
+                            for w in port.logged_in_wwpns)
+            if not logged_in:
+                return []
+            found = {id(lun): lun for _port, lun in self.san.fc_paths(key)}
+            return list(found.values())
+
     def scan_san(self, vios):
         """Configure an hdisk for every LUN the VIOS's ports reach, in LUN
         order (what cfgmgr does when the VIOS boots)."""

@@ -5,8 +5,10 @@ import fixtures
 from pypowervm import const as pvm_const
 from pypowervm import exceptions as pvm_exc
 from pypowervm.tasks import hdisk
+from pypowervm.tasks import power
 from pypowervm.tasks import scsi_mapper
 from pypowervm.tasks import storage as tsk_stg
+from pypowervm.tasks import vfc_mapper
 from pypowervm import util as pvm_util
 from pypowervm.wrappers import storage as pvm_stg
 from pypowervm.wrappers import virtual_io_server as pvm_vios
@@ -16,6 +18,7 @@ from powervm_sim import state
 from tests.functional.sim import test_bad_input
 
 SMAP = pvm_const.XAG.VIO_SMAP
+FMAP = pvm_const.XAG.VIO_FMAP
 STOR = pvm_const.XAG.VIO_STOR
 Status = hdisk.LUAStatus
 _PORT_PVS = pvm_util.xpath('PhysicalVolumes', pvm_stg.PV.schema_type)
@@ -481,3 +484,32 @@ class TestRescanHdisks(IscsiTestBase):
                           adapter=self.adapter)
         self.assertRaises(pvm_exc.JobRequestFailed, tsk_stg.rescan_vstor,
                           self.vios1.uuid, '', adapter=self.adapter)
+
+
+class TestNpivLogin(SanTestBase):
+
+    def test_the_client_wwpn_sees_its_masked_lun_once_active(self):
+        lpar_w = self.client()
+        host_uuid = self.model.systems[0].uuid
+        wwpns = vfc_mapper.build_wwpn_pair(self.adapter, host_uuid)
+        vioses = pvm_vios.VIOS.get(self.adapter, xag=[FMAP])
+        [port_map] = vfc_mapper.derive_npiv_map(
+            vioses, [p.wwpn for v in vioses for p in v.pfc_ports], wwpns)
+        vios_w = vfc_mapper.find_vios_for_port_map(vioses, port_map)
+        vfc_mapper.add_map(vios_w, host_uuid, lpar_w.uuid, port_map)
+        vios_w.update()
+        # Cinder zones and masks the first WWPN of the pair.
+        lun = self.sim.fc_lun(initiators=[wwpns[0]])
+        self.assertEqual({wwpns[0]: self.target.wwpns},
+                         lun.initiator_target_map)
+        self.assertEqual([], self.model.npiv_luns(wwpns[0]))
+        power.power_on(lpar_w, None)
+        self.assertEqual([lun], self.model.npiv_luns(wwpns[0]))
+        port = next(p for v in self.model.vioses() for p in v.fc_ports
+                    if p.wwpn == port_map[0])
+        self.assertEqual([wwpns[0].lower()], port.logged_in_wwpns)
+        # Zoned and masked for the client, not for the VIOS's own ports.
+        self.assertEqual(Status.INCORRECT_ITL, hdisk.lua_recovery(
+            self.adapter, vios_w.uuid, hdisk.build_itls(
+                [p.wwpn for p in vios_w.pfc_ports], self.target.wwpns,
+                lun.lun_id))[0])

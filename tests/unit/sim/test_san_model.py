@@ -379,3 +379,46 @@ class TestCeph(testtools.TestCase):
         self.assertEqual({'volumes/volume-1': 2048}, {
             '%s/%s' % (p.name, i): mb for p in self.san.rbd_pools
             for i, mb in p.images.items()})
+
+
+class TestNpivLogin(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.model = model_mod.Model()
+        builder.build(self.model, vioses=1, lpars=1)
+        self.addCleanup(self.model.content.close)
+        [self.vios] = self.model.vioses()
+        [self.lpar] = [p for p in self.model.lpars() if not p.is_mgmt]
+        self.port = self.vios.fc_ports[1]
+        self.model.update_fc_mappings(self.vios, [{
+            'client_lpar_href': self.lpar.href, 'port.name': 'fcs1',
+            'client.wwpn_text': 'C050760000000A00 C050760000000A01'}])
+        self.target = self.model.san.add_fc_target('array1')
+        self.lun = self.model.san.add_lun(self.target, 1,
+                                          initiators=['c050760000000a00'])
+
+    def test_an_active_client_logs_in_its_first_wwpn(self):
+        self.assertEqual([], self.port.logged_in_wwpns)
+        self.assertEqual([], self.model.npiv_luns('c050760000000a00'))
+        self.model.set_partition_state(self.lpar, 'running')
+        self.assertEqual(['c050760000000a00'], self.port.logged_in_wwpns)
+        self.assertEqual([self.lun],
+                         self.model.npiv_luns('C0:50:76:00:00:00:0A:00'))
+        # The second WWPN of the pair logs in on a migration's target.
+        self.assertEqual([], self.model.npiv_luns('c050760000000a01'))
+        self.model.set_partition_state(self.lpar, 'migrating running')
+        self.assertEqual(['c050760000000a00', 'c050760000000a01'],
+                         self.port.logged_in_wwpns)
+
+    def test_masking_and_the_port_decide(self):
+        self.model.set_partition_state(self.lpar, 'running')
+        self.model.san.unmask(self.lun, 'c050760000000a00')
+        self.assertEqual([], self.model.npiv_luns('c050760000000a00'))
+        self.model.san.mask(self.lun, 'c050760000000a00')
+        self.assertEqual([self.lun],
+                         self.model.npiv_luns('c050760000000a00'))
+        # Without its mapping the WWPN is on no port.
+        self.model.update_fc_mappings(self.vios, [])
+        self.assertEqual([], self.port.logged_in_wwpns)
+        self.assertEqual([], self.model.npiv_luns('c050760000000a00'))
