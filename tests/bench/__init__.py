@@ -18,7 +18,8 @@ import sys
 import traceback
 
 # Benchmark modules, each with run(report).  Driver benchmarks join here.
-MODULES = ('tests.bench.sim', 'tests.bench.driver', 'tests.bench.session')
+MODULES = ('tests.bench.sim', 'tests.bench.driver', 'tests.bench.session',
+           'tests.bench.volumes')
 # A target missed by more than this factor fails the run.
 MISS_TOLERANCE = 2.0
 
