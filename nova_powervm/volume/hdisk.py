@@ -51,6 +51,10 @@ class HdiskVolume(driver.VolumeAdapter):
         """How many VIOSes must reach the volume for an attach to do."""
         return 1
 
+    def remove_hdisk(self, vios_uuid, name):
+        """Remove the hdisk ``name`` from the VIOS (nothing maps it)."""
+        pvm_hdisk.remove_hdisk(self.adapter, CONF.host, name, vios_uuid)
+
     def connect(self):
         try:
             self._connect()
@@ -159,8 +163,7 @@ class HdiskVolume(driver.VolumeAdapter):
                                           'volume': self.describe(),
                                           'vios': vios_uuid},
                      instance=self.instance)
-            undo.retrying_once(pvm_hdisk.remove_hdisk, self.adapter,
-                               CONF.host, name, vios_uuid)
+            undo.retrying_once(self.remove_hdisk, vios_uuid, name)
 
 
 def _maps_to(mapping, lpar_uuid):
