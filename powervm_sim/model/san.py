@@ -29,7 +29,6 @@ import typing
 from powervm_sim.model import registry
 from powervm_sim.model import storage
 
-MB_PER_GB = storage.MB_PER_GB
 # Codes the simulator chose for refusals of the SAN's own (control) API.
 BAD_SAN_REQUEST = 'SIMSAN01'
 DUPLICATE = 'SIMSAN02'
@@ -103,7 +102,6 @@ class LuaStatus:
     STORAGE_NOT_INTEREST = '4'
     LUA_NOT_INTEREST = '5'
     INCORRECT_ITL = '6'
-    FOUND_DEVICE_UNKNOWN_UDID = '7'
     FOUND_ITL_ERR = '8'
 
 
@@ -146,10 +144,6 @@ class LUN:
     @property
     def lua(self):
         return lua_of(self.lun_id)
-
-    @property
-    def size_gb(self):
-        return self.size_mb / MB_PER_GB
 
     @property
     def udid(self):
@@ -220,10 +214,6 @@ class StorageTarget:
         if self.vendor == 'IBM':
             return 'MPIO IBM 2076 %s Disk' % self.medium
         return 'MPIO Other %s SCSI Disk Drive' % self.medium
-
-    def lun_by_id(self, lun_id):
-        return next((lun for lun in self.luns if lun.lun_id == lun_id),
-                    None)
 
     def admit(self, key):
         """Let the initiator ``key`` a new LUN is masked to reach the

@@ -79,6 +79,9 @@ class TestFabric(testtools.TestCase):
             '10000090fa000001', '500507680b215661', self.lun.lua))
         self.assertIs(self.lun, self.san.reachable_lun(
             '10000090fa000001', '500507680b215660', self.lun.lua))
+        self.san.zone('10000090FA000001', self.target)
+        self.assertIs(self.lun, self.san.reachable_lun(
+            '10000090fa000001', '500507680b215661', self.lun.lua))
 
     def test_a_hidden_lun_and_a_target_refusing_logins_are_not_reached(self):
         wwpn = self.target.wwpns[0]
