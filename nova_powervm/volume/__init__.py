@@ -3,8 +3,10 @@ host offers storage back ends (connector.py).
 
 nova hands the driver a volume's ``connection_info``; its
 ``driver_volume_type`` chooses the adapter: ``fibre_channel`` by ``[powervm]
-fc_attach_strategy``, ``iscsi`` and ``iser``.  A kind this release cannot
-attach is refused before anything changes.
+fc_attach_strategy``, ``iscsi`` and ``iser``, and what the NovaLink
+partition serves itself: ``local``, ``nfs`` and ``gpfs`` files, ``rbd``
+images.  A kind this release cannot attach is refused before anything
+changes.
 """
 
 from nova import exception
@@ -12,13 +14,18 @@ from nova import exception
 from nova_powervm import conf
 from nova_powervm.volume import fcvscsi
 from nova_powervm.volume import iscsi
+from nova_powervm.volume import virtual_disk
 
 CONF = conf.CONF
 
 # Fibre Channel adapters by [powervm] fc_attach_strategy.
 _FC_STRATEGIES = {'vscsi': fcvscsi.FCVscsiVolume}
 # Adapters by driver_volume_type, Fibre Channel aside.
-_ADAPTERS = {'iscsi': iscsi.ISCSIVolume, 'iser': iscsi.ISCSIVolume}
+_ADAPTERS = {'iscsi': iscsi.ISCSIVolume, 'iser': iscsi.ISCSIVolume,
+             'local': virtual_disk.FileVolume,
+             'nfs': virtual_disk.FileVolume,
+             'gpfs': virtual_disk.FileVolume,
+             'rbd': virtual_disk.RBDVolume}
 
 
 def adapter_for(adapter, instance, connection_info):

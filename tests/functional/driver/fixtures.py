@@ -200,6 +200,8 @@ class DriverTestCase(test.TestCase):
 
     # Client LPARs the simulator starts with (not nova's).
     SIM_LPARS = 0
+    # Whether the NovaLink partition hosts I/O (is the management VIOS).
+    NOVALINK_IO = False
     # [powervm] options of the driver beyond DriverFixture's.
     DRIVER_OPTIONS = {}
 
@@ -207,7 +209,8 @@ class DriverTestCase(test.TestCase):
         super().setUp()
         self.sim = self.useFixture(
             sim_fixture.NovaLinkFixture(lpars=self.SIM_LPARS,
-                                        event_wait=0.2))
+                                        event_wait=0.2,
+                                        novalink_io=self.NOVALINK_IO))
         self.driver_fixture = self.useFixture(
             DriverFixture(self.sim, **self.DRIVER_OPTIONS))
         self.driver = self.driver_fixture.driver
