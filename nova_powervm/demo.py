@@ -184,13 +184,16 @@ class ComputeHost(fixtures.Fixture):
     :param lpars: client LPARs (not nova's) the simulator starts with.
     :param https: reach the simulator over HTTPS with a password, as a
                   remote NovaLink is reached.
+    :param novalink_io: the NovaLink partition hosts I/O (serves file and
+                        RBD volumes).
     :param options: ``[powervm]`` options beyond the connection's.
     """
 
-    def __init__(self, lpars=0, https=False, **options):
+    def __init__(self, lpars=0, https=False, novalink_io=False, **options):
         super().__init__()
         self.lpars = lpars
         self.https = https
+        self.novalink_io = novalink_io
         self.options = options
 
     def _setUp(self):
@@ -201,7 +204,8 @@ class ComputeHost(fixtures.Fixture):
         self.conf = self.useFixture(config_fixture.Config(CONF))
         self._database()
         self.sim = self.useFixture(sim_fixture.NovaLinkFixture(
-            lpars=self.lpars, https=self.https, event_wait=EVENT_WAIT))
+            lpars=self.lpars, https=self.https, event_wait=EVENT_WAIT,
+            novalink_io=self.novalink_io))
         self.system = self.sim.model.systems[0]
         self.useFixture(sim_platform.PlatformFixture(self.sim))
         self.images = ImageService()
