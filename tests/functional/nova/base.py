@@ -12,7 +12,9 @@ Open vSwitch of OVS VIFs) is the simulator's.  ``create_port`` adds ports
 of a VIF type to nova's NeutronFixture for ``boot_server(networks=...)``;
 ``self.glance`` (nova's GlanceFixture) keeps what a snapshot uploads in
 ``snapshot_uploads``; the test image holds IMAGE_DATA for a boot disk to be
-checked against.
+checked against.  ``self.cinder`` (nova's CinderFixture) gives the volumes
+added with ``create_fc_volume`` the Fibre Channel connection_info of a
+simulator LUN.
 """
 
 import copy
@@ -24,6 +26,7 @@ from unittest import mock
 
 import fixtures
 from nova.network import model as network_model
+from nova.tests.fixtures import cinder as cinder_fixture
 from nova.tests.functional import integrated_helpers
 from oslo_utils.fixture import uuidsentinel
 from oslo_utils import uuidutils
@@ -73,6 +76,16 @@ def api_paste_config():
     raise RuntimeError('The installed nova has no api-paste.ini.')
 
 
+def volume_bdm(volume_id, boot_index=None):
+    """A block_device_mapping_v2 entry of an existing Cinder volume (a
+    data volume unless ``boot_index`` is given)."""
+    bdm = {'source_type': 'volume', 'destination_type': 'volume',
+           'uuid': volume_id}
+    if boot_index is not None:
+        bdm['boot_index'] = boot_index
+    return bdm
+
+
 class StateRecorder:
     """Every PartitionState the simulator gives one LPAR, in order."""
 
@@ -90,6 +103,25 @@ class StateRecorder:
 
     def stop(self):
         self._registry.unsubscribe(self)
+
+
+class FCCinderFixture(cinder_fixture.CinderFixture):
+    """nova's CinderFixture, giving each volume ``add``-ed the Fibre
+    Channel connection_info of a simulator LUN (other volumes keep the
+    fixture's own)."""
+
+    def __init__(self, test):
+        super().__init__(test)
+        # The instance's own: the class's stays as nova ships it.
+        self.VOLUME_CONNECTION_INFO = copy.deepcopy(
+            self.VOLUME_CONNECTION_INFO)
+
+    def add(self, volume_id, lun):
+        """Volume ``volume_id`` is ``lun``: what a Cinder FC driver
+        returns for it (target_wwn, target_lun, initiator_target_map)."""
+        self.VOLUME_CONNECTION_INFO[volume_id] = {
+            'driver_volume_type': 'fibre_channel',
+            'data': lun.connection_data()}
 
 
 class PowerVMTestCase(integrated_helpers.ProviderUsageBaseTestCase):
@@ -126,6 +158,8 @@ class PowerVMTestCase(integrated_helpers.ProviderUsageBaseTestCase):
         self.snapshot_uploads = {}
         self._keep_snapshot_uploads()
         self.image_id = self.create_image()
+        # Patched over the CinderFixture nova's test case started.
+        self.cinder = self.useFixture(FCCinderFixture(self))
 
     def _stream_image_downloads(self):
         """Make nova's GlanceFixture hand out image data as glance does.
@@ -248,6 +282,59 @@ class PowerVMTestCase(integrated_helpers.ProviderUsageBaseTestCase):
         body.update(fields)
         return self.api.post_server({'server': body})
 
+    def image_bdm(self):
+        """The boot disk from the PowerVM image as a block_device_mapping_v2
+        entry: the nova client puts it first when a server booted from the
+        image is given volumes too."""
+        return {'source_type': 'image', 'destination_type': 'local',
+                'uuid': self.image_id, 'boot_index': 0,
+                'delete_on_termination': True}
+
+    def boot_server_from_volume(self, flavor_id, volume_id,
+                                expected_state='ACTIVE', data_volumes=()):
+        """Boot from Cinder volume ``volume_id`` (no image), with the
+        volumes of ``data_volumes`` too; wait for ``expected_state``."""
+        return self.boot_server(
+            flavor_id, expected_state=expected_state, imageRef='',
+            block_device_mapping_v2=[volume_bdm(volume_id, boot_index=0)] +
+            [volume_bdm(data_id) for data_id in data_volumes])
+
+    def attached_volumes(self, server):
+        """The IDs of the volumes nova has attached to ``server``."""
+        return [attachment['volumeId'] for attachment in
+                self.api.get_server_volumes(server['id'])]
+
+    def detach_volume(self, server, volume_id):
+        """Detach through os-volume_attachments; wait until nova has
+        dropped the attachment (after the driver's detach)."""
+        self.api.delete_server_volume(server['id'], volume_id)
+        self._wait_for_volume_detach(server['id'], volume_id)
+
+    def failed_volume_attach(self, server, volume_id):
+        """Attach through os-volume_attachments, expecting the compute to
+        fail; wait until nova has dropped the attachment.
+
+        :returns: the exception of nova's instance.volume_attach.error
+                  notification (ExceptionPayload fields).
+        """
+        self.api.post_server_volume(
+            server['id'], {'volumeAttachment': {'volumeId': volume_id}})
+        [notification] = self.notifier.wait_for_versioned_notifications(
+            'instance.volume_attach.error')
+        self.wait_for(lambda: volume_id not in self.attached_volumes(server),
+                      'nova to drop the failed attachment')
+        payload = notification['payload']['nova_object.data']
+        return payload['fault']['nova_object.data']
+
+    def send_volume_extended(self, server, volume_id):
+        """Tell nova that Cinder grew an attached volume, as Cinder does
+        (an external event of microversion 2.51, which 'latest'
+        includes)."""
+        [event] = self.api.create_server_external_events([{
+            'name': 'volume-extended', 'server_uuid': server['id'],
+            'tag': volume_id}])
+        self.assertEqual(200, event['code'], event)
+
     def wait_for(self, condition, what, polls=BOOT_POLLS * 5):
         """Poll ``condition`` until it returns something true; return it.
         """
@@ -257,6 +344,19 @@ class PowerVMTestCase(integrated_helpers.ProviderUsageBaseTestCase):
                 return result
             time.sleep(POLL_INTERVAL)
         raise self.failureException('Gave up waiting for %s.' % what)
+
+    def create_fc_volume(self, volume_id=None, **lun_args):
+        """A Cinder volume on a new SAN LUN (``sim.fc_lun(**lun_args)``:
+        by default 1 GB, reached by every VIOS).
+
+        :param volume_id: the volume's ID (default: a new one), e.g. the
+                          CinderFixture's bootable IMAGE_BACKED_VOL.
+        :returns: (volume ID, LUN)
+        """
+        volume_id = volume_id or uuidutils.generate_uuid()
+        lun = self.sim.fc_lun(**lun_args)
+        self.cinder.add(volume_id, lun)
+        return volume_id, lun
 
     def create_vlan_network(self, segmentation_id):
         """A VLAN provider network in the NeutronFixture; returns it.
@@ -405,6 +505,29 @@ class PowerVMTestCase(integrated_helpers.ProviderUsageBaseTestCase):
         return [vdisk for vios in self.sim.model.vioses(system)
                 for vg in vios.volume_groups for vdisk in vg.vdisks
                 if vdisk.name.startswith(('b_', 's_'))]
+
+    def lun_hdisks(self, system, lun):
+        """{VIOS name: hdisk (the model's PhysicalVolume)} of ``system``'s
+        VIOSes that configured SAN ``lun``."""
+        return {vios.name: pv for vios in self.sim.model.vioses(system)
+                for pv in vios.physical_volumes if pv.udid == lun.udid}
+
+    def lun_mappings(self, system, lun):
+        """[(VIOS name, client partition ID)] of the vSCSI mappings of
+        ``lun``'s hdisks on ``system``'s VIOSes, sorted."""
+        return sorted((vios.name, mapping.server.remote_lpar_id)
+                      for vios in self.sim.model.vioses(system)
+                      for mapping in vios.scsi_mappings
+                      if mapping.pv is not None and
+                      mapping.pv.udid == lun.udid)
+
+    def lose_rmc(self, server):
+        """Take down the RMC connection of ``server``'s running LPAR (the
+        simulator brings it up at power-on), as when its operating system
+        has not started it or has lost it: NovaLink may then not change
+        the LPAR's I/O, such as its vSCSI disks."""
+        self.sim.model.set_partition_state(self.lpar_of(server),
+                                           LPAR_RUNNING, rmc_state='inactive')
 
     def record_states(self, server):
         """A StateRecorder of ``server``'s LPAR for the rest of the test."""
