@@ -8,6 +8,7 @@ the ``oslo.config.opts`` entry point) all go through here.
 
 import importlib.metadata
 import ipaddress
+import re
 
 from oslo_config import cfg
 
@@ -163,6 +164,25 @@ compute_opts = [
              'the ``%s`` group.' % MGMT_PLATFORM_NAMESPACE),
 ]
 
+
+def _fabric_opt(name):
+    """The option of fabric ``name``'s physical ports.
+
+    One option per fabric, named after it, as the earlier PowerVM drivers
+    had them (their nova.conf files keep working).  The names come from
+    the configuration itself, so only the default fabric's option can be
+    registered (and listed in the sample file) in advance;
+    fabric_port_wwpns() registers the others once the files are read.
+    """
+    return cfg.ListOpt(
+        'fabric_%s_port_wwpns' % name, default=[],
+        help='WWPNs of the physical FC ports (on any of the Virtual I/O '
+             'Servers) cabled to fabric %s, through which the instances\' '
+             'virtual FC ports log in when fc_attach_strategy is npiv.  '
+             'Every fabric <name> in fabrics has such an option, '
+             'fabric_<name>_port_wwpns.' % name)
+
+
 volume_opts = [
     cfg.StrOpt(
         'fc_attach_strategy', default='vscsi', choices=['vscsi', 'npiv'],
@@ -183,11 +203,19 @@ volume_opts = [
         'rbd_user', default='',
         help='Ceph user for RBD volumes.'),
     cfg.IntOpt(
-        'ports_per_fabric', default=1, min=1,
-        help='Virtual FC ports per fabric when fc_attach_strategy is npiv.'),
+        'ports_per_fabric', default=1, min=1, max=8,
+        help='Virtual FC ports (WWPN pairs from NovaLink, which hands out '
+             'at most 8 at a time) each instance gets on each fabric when '
+             'fc_attach_strategy is npiv, spread over the Virtual I/O '
+             'Servers.'),
     cfg.ListOpt(
         'fabrics', default=['A'],
-        help='Names of the Fibre Channel fabrics used for NPIV.'),
+        help='Names (letters and digits) of the Fibre Channel fabrics '
+             'instances log in to when fc_attach_strategy is npiv.  Each '
+             'fabric <name> has its physical ports in the option '
+             'fabric_<name>_port_wwpns.'),
+    # The default fabric's; fabric_port_wwpns() registers the others.
+    _fabric_opt('A'),
 ]
 
 vnc_opts = [
@@ -238,7 +266,7 @@ def validate(conf=CONF):
             raise ConfigError(
                 'Invalid [powervm] %s: %s' % (opt.name, _reason(exc))) from exc
     _check_auth(group)
-    _check_fabrics(group)
+    _check_fabrics(conf)
     _check_mgmt_platform(group)
     _check_network(group)
 
@@ -303,12 +331,53 @@ def _check_mgmt_platform(group):
                 group.mgmt_platform, ', '.join(names) or '(none installed)'))
 
 
-def _check_fabrics(group):
+def fabric_port_wwpns(conf=CONF):
+    """{fabric name: [physical port WWPN, ...]} of the fabrics of
+    ``[powervm] fabrics``, the WWPNs as configured."""
+    opts = {name: _fabric_opt(name) for name in conf.powervm.fabrics}
+    # oslo.config reads an option from the files only once it is
+    # registered.  Registering empties its cache of every value: only the
+    # options it lacks.
+    new = [opt for opt in opts.values() if opt.dest not in conf.powervm]
+    if new:
+        conf.register_opts(new, group=powervm_group)
+    return {name: getattr(conf.powervm, opt.dest)
+            for name, opt in opts.items()}
+
+
+# A WWPN as configured: 16 hex digits, colons between bytes allowed.
+_WWPN = re.compile(r'^[0-9A-Fa-f]{16}$')
+
+
+def _check_fabrics(conf):
+    group = conf.powervm
     for name in group.fabrics:
+        # Fabric names go into option names and system_metadata keys,
+        # where '_' separates the parts.
         if not name.isalnum():
             raise ConfigError(
                 'Invalid [powervm] fabrics: fabric name %r must be letters '
                 'and digits only.' % name)
+    npiv = group.fc_attach_strategy.lower() == 'npiv'
+    if npiv and not group.fabrics:
+        raise ConfigError(
+            'Invalid [powervm] fabrics: fc_attach_strategy npiv needs at '
+            'least one fabric.')
+    for name, wwpns in fabric_port_wwpns(conf).items():
+        _check_fabric_wwpns(name, wwpns, npiv)
+
+
+def _check_fabric_wwpns(name, wwpns, npiv):
+    for wwpn in wwpns:
+        if not _WWPN.match(wwpn.replace(':', '')):
+            raise ConfigError(
+                'Invalid [powervm] fabric_%s_port_wwpns: %r is not a WWPN '
+                '(16 hex digits).' % (name, wwpn))
+    if npiv and not wwpns:
+        raise ConfigError(
+            'Invalid [powervm] fabric_%s_port_wwpns: with '
+            'fc_attach_strategy npiv, name the WWPNs of the physical FC '
+            'ports cabled to fabric %s.' % (name, name))
 
 
 register_opts()

@@ -272,10 +272,11 @@ class PowerVMDriver(driver.ComputeDriver):
 
     def get_volume_connector(self, instance):
         """How storage back ends reach this host: its name, its storage
-        address, the WWPNs of its VIOSes' physical FC ports and their iSCSI
-        initiator name (the same for every instance)."""
+        address, the WWPNs of its VIOSes' physical FC ports (with NPIV:
+        the instance's own WWPNs, and a name of the instance's) and their
+        iSCSI initiator name."""
         return pvm_connector.volume_connector(
-            self.adapter, self._nodename, CONF.my_block_storage_ip,
+            self.adapter, instance, self._nodename, CONF.my_block_storage_ip,
             CONF.powervm.volume_use_multipath)
 
     # ---------------------------------------------------------- network

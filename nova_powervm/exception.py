@@ -59,3 +59,10 @@ class DiskDiscoveryFailed(exception.NovaException):
 class DeviceRemovalFailed(exception.NovaException):
     msg_fmt = ('Block device %(path)s of the management partition could '
                'not be removed: %(reason)s')
+
+
+class NPIVPortsNotFound(exception.NovaException):
+    msg_fmt = ('None of the physical FC ports of fabric %(fabric)s '
+               '([powervm] fabric_%(fabric)s_port_wwpns: %(wwpns)s) is a '
+               'port of an active Virtual I/O Server of this host; their '
+               'ports are %(ports)s.')

@@ -14,12 +14,13 @@ from nova import exception
 from nova_powervm import conf
 from nova_powervm.volume import fcvscsi
 from nova_powervm.volume import iscsi
+from nova_powervm.volume import npiv
 from nova_powervm.volume import virtual_disk
 
 CONF = conf.CONF
 
 # Fibre Channel adapters by [powervm] fc_attach_strategy.
-_FC_STRATEGIES = {'vscsi': fcvscsi.FCVscsiVolume}
+_FC_STRATEGIES = {'vscsi': fcvscsi.FCVscsiVolume, 'npiv': npiv.NPIVVolume}
 # Adapters by driver_volume_type, Fibre Channel aside.
 _ADAPTERS = {'iscsi': iscsi.ISCSIVolume, 'iser': iscsi.ISCSIVolume,
              'local': virtual_disk.FileVolume,

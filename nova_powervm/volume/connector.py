@@ -3,7 +3,9 @@
 A NovaLink host reaches storage through its Virtual I/O Servers: Fibre
 Channel through their physical FC ports (a back end zones and masks a
 volume to their WWPNs), iSCSI through their initiator; the VIOS then maps
-the disk to the LPAR over vSCSI.
+the disk to the LPAR over vSCSI.  With NPIV (``fc_attach_strategy =
+npiv``) the instance's LPAR logs in to the FC fabrics itself, with WWPNs
+of its own (npiv.py): those are the connector's.
 """
 
 import threading
@@ -14,7 +16,11 @@ from pypowervm import exceptions as pvm_exc
 from pypowervm.tasks import hdisk as pvm_hdisk
 from pypowervm.tasks import partition as pvm_partition
 
+from nova_powervm import conf
+from nova_powervm.volume import npiv
+
 LOG = logging.getLogger(__name__)
+CONF = conf.CONF
 
 # Each Adapter's (NovaLink session's) iSCSI initiator name: a VIOS keeps
 # its name, and finding it out takes a job.
@@ -55,9 +61,10 @@ def iscsi_initiator(adapter, vioses):
     return name or None
 
 
-def volume_connector(adapter, host, ip, multipath):
+def volume_connector(adapter, instance, host, ip, multipath):
     """The connector dict of nova's ``get_volume_connector``.
 
+    :param instance: the instance whose volumes the connector is for.
     :param host: the compute host's name.
     :param ip: the host's IP address for storage traffic.
     :param multipath: whether volumes are discovered over several paths.
@@ -65,7 +72,14 @@ def volume_connector(adapter, host, ip, multipath):
     connector = {'host': host, 'ip': ip, 'multipath': multipath,
                  'platform': 'ppc64le', 'os_type': 'linux'}
     vioses = pvm_partition.get_active_vioses(adapter)
-    wwpns = active_fc_wwpns(vioses)
+    if CONF.powervm.fc_attach_strategy.lower() == 'npiv':
+        # WWPNs of its own make the instance a host of its own on the
+        # array, named after the compute host (its first 20 characters:
+        # arrays limit host names) and the instance, as nova-powervm did.
+        connector['host'] = '%s_%s' % (host[:20], instance.name)
+        wwpns = npiv.client_wwpns(adapter, instance, vioses)
+    else:
+        wwpns = active_fc_wwpns(vioses)
     # Back ends offer FC only to a connector that has WWPNs at all, and
     # iSCSI only to one with an initiator.
     if wwpns:

@@ -1,5 +1,6 @@
-"""The volume connector cinder's back ends see: this host's FC WWPNs, the
-iSCSI initiator name of its VIOSes, and its storage IP address."""
+"""The volume connector cinder's back ends see: this host's FC WWPNs (with
+NPIV the instance's own), the iSCSI initiator name of its VIOSes, and its
+storage IP address."""
 
 from powervm_sim import faults
 from tests.functional.driver import fixtures
@@ -52,3 +53,37 @@ class TestVolumeConnector(fixtures.DriverTestCase):
         connector = self.driver.get_volume_connector(None)
         self.assertEqual(self.first_active_vios().iscsi_initiator,
                          connector['initiator'])
+
+    def port_wwpns(self, *names):
+        return [port.wwpn for vios in self.sim.model.vioses(self.system)
+                for port in vios.fc_ports if port.name in names]
+
+    def use_npiv(self):
+        # Fabric A (the default fabric) on the first port of each VIOS.
+        self.flags(fc_attach_strategy='npiv',
+                   fabric_A_port_wwpns=self.port_wwpns('fcs0'),
+                   group='powervm')
+
+    def test_npiv_gives_the_instances_wwpns_and_keeps_the_rest(self):
+        self.use_npiv()
+        self.flags(volume_use_multipath=True, group='powervm')
+        instance = self.make_instance()
+        connector = self.driver.get_volume_connector(instance)
+        self.assertEqual(self.first_active_vios().iscsi_initiator,
+                         connector['initiator'])
+        self.assertEqual('198.51.100.9', connector['ip'])
+        self.assertTrue(connector['multipath'])
+        self.assertEqual('%s_%s' % (fixtures.HOST, instance.name),
+                         connector['host'])
+        # One virtual WWPN (ports_per_fabric on fabric A), no port's.
+        [wwpn] = connector['wwpns']
+        self.assertNotIn(wwpn, [port.lower() for port in
+                                self.port_wwpns('fcs0', 'fcs1')])
+
+    def test_npiv_host_names_keep_20_characters_of_the_host(self):
+        # Arrays limit the length of their hosts' names.
+        self.use_npiv()
+        self.driver.init_host('compute-host-with-a-long-name')
+        instance = self.make_instance()
+        self.assertEqual('compute-host-with-a-_%s' % instance.name,
+                         self.driver.get_volume_connector(instance)['host'])

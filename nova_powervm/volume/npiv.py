@@ -1,0 +1,323 @@
+"""Fibre Channel volumes over NPIV (``fc_attach_strategy = npiv``).
+
+With N_Port ID Virtualization the LPAR has Fibre Channel ports of its own:
+a virtual FC client adapter with a pair of virtual WWPNs, which logs in to
+the fabric through a physical FC port of a VIOS (a VFC mapping on that VIOS
+joins the client adapter, a server adapter and the physical port).  The SAN
+zones and masks the volume to the LPAR's WWPNs and the LPAR's own FC stack
+finds it: the VIOSes never see the LUN, and nothing of the volume's
+connection_info is needed.
+
+On each fabric of ``[powervm] fabrics`` the instance gets
+``ports_per_fabric`` WWPN pairs from NovaLink, each assigned to one of the
+fabric's physical ports (``fabric_<name>_port_wwpns``), round robin over
+the VIOSes: the instance's port maps, ``(physical port WWPN, "V1 V2")`` as
+pypowervm's vfc_mapper writes them.  They are made when the volume
+connector is first asked for (Cinder zones and masks the volume to them
+before nova connects it) and kept in the instance's system_metadata, so
+that connects, later attaches, restarts and moves find the same WWPNs.
+Only each pair's first WWPN logs in; a live migration's target logs in
+with the second.
+
+The port maps are the instance's, not a volume's: every volume reaches the
+LPAR through the same client adapters.
+"""
+
+import itertools
+
+from nova.compute import task_states
+from nova import exception
+from oslo_log import log as logging
+from oslo_utils import excutils
+from pypowervm import const as pvm_const
+from pypowervm.tasks import partition as pvm_partition
+from pypowervm.tasks import vfc_mapper as pvm_vfcm
+from pypowervm import util as pvm_util
+from pypowervm.wrappers import storage as pvm_stg
+
+from nova_powervm import conf
+from nova_powervm import exception as pvm_nova_exc
+from nova_powervm import mappings
+from nova_powervm import undo
+from nova_powervm import vm
+from nova_powervm.volume import driver
+
+LOG = logging.getLogger(__name__)
+CONF = conf.CONF
+
+# system_metadata keys, '<key>_<fabric>', and fabric states, as
+# nova-powervm 9.0.0 wrote them (instances it made keep their WWPNs).
+WWPNS_KEY = 'npiv_adpt_wwpns'
+STATE_KEY = 'fabric_state'
+# Port maps made, not (yet) mapped to the LPAR.
+UNMAPPED = 'unmapped'
+# Mapped to the LPAR.
+INST_MAPPED = 'inst_mapped'
+# Port maps a key holds: 4 x 3 WWPNs and their commas (203 characters) fit
+# nova's system_metadata values (255); more go to keys '..._2', '..._3'.
+_MAPS_PER_KEY = 4
+# The VIOS section VFC mappings are read and written with.
+_VFC = (pvm_const.XAG.VIO_FMAP,)
+# The task states in which nova disconnects the volumes of an LPAR it is
+# removing: deleting the instance, undoing a failed spawn.
+_REMOVING = (task_states.DELETING, task_states.SPAWNING)
+
+
+# ------------------------------------------------------ system_metadata
+def _wwpns_key(fabric, number):
+    key = '%s_%s' % (WWPNS_KEY, fabric)
+    return key if number == 1 else '%s_%d' % (key, number)
+
+
+def _wwpns_keys(sysmeta, fabric):
+    """``fabric``'s keys in ``sysmeta``, in order."""
+    return list(itertools.takewhile(
+        sysmeta.__contains__,
+        (_wwpns_key(fabric, number) for number in itertools.count(1))))
+
+
+def stored_port_maps(sysmeta, fabric):
+    """``fabric``'s port maps kept in ``sysmeta`` (an instance's
+    system_metadata); none if it has none."""
+    wwpns = [wwpn for key in _wwpns_keys(sysmeta, fabric)
+             for wwpn in sysmeta[key].split(',')]
+    return [(port, '%s %s' % (first, second)) for port, first, second
+            in zip(wwpns[::3], wwpns[1::3], wwpns[2::3], strict=True)]
+
+
+def store_port_maps(sysmeta, fabric, port_maps):
+    """Keep ``port_maps`` in ``sysmeta`` as ``fabric``'s, in place of
+    those it had: "port,v1,v2,port,v1,v2,...", _MAPS_PER_KEY maps a key."""
+    for key in _wwpns_keys(sysmeta, fabric):
+        del sysmeta[key]
+    for start in range(0, len(port_maps), _MAPS_PER_KEY):
+        sysmeta[_wwpns_key(fabric, start // _MAPS_PER_KEY + 1)] = ','.join(
+            wwpn for port, pair in port_maps[start:start + _MAPS_PER_KEY]
+            for wwpn in [port, *pair.split()])
+
+
+def _set_state(instance, fabric, state):
+    instance.system_metadata['%s_%s' % (STATE_KEY, fabric)] = state
+
+
+# ---------------------------------------------------------- port maps
+def client_wwpns(adapter, instance, vioses):
+    """The WWPNs the instance's LPAR logs in to the fabrics with (lower
+    case, as the volume connector offers WWPNs).
+
+    :param vioses: the host's active VIOSes (get_active_vioses).
+    """
+    return [pair.split()[0].lower()
+            for port_maps in fabric_port_maps(adapter, instance,
+                                              vioses).values()
+            for _port, pair in port_maps]
+
+
+def fabric_port_maps(adapter, instance, vioses):
+    """{fabric: port maps} of the instance on this host's active
+    ``vioses``: the ones it keeps, made on first use, and assigned to this
+    host's ports again where a physical port is not one of ``vioses`` (the
+    instance came from another host, or a VIOS is down); the virtual
+    WWPNs stay the instance's.
+
+    :raises NPIVPortsNotFound: a fabric has no physical port on ``vioses``
+            (checked first: no WWPNs are drawn then).
+    """
+    wanted = conf.fabric_port_wwpns()
+    for fabric, ports in wanted.items():
+        _check_ports(fabric, ports, vioses)
+    found = {}
+    assigned = False
+    for index, (fabric, ports) in enumerate(wanted.items()):
+        found[fabric] = stored_port_maps(instance.system_metadata, fabric)
+        if not _all_on(found[fabric], vioses):
+            found[fabric] = _assign(adapter, instance, fabric, ports,
+                                    found[fabric], _rotated(vioses, index))
+            assigned = True
+    if assigned:
+        instance.save()
+    return found
+
+
+def _all_on(port_maps, vioses):
+    """Whether there are ``port_maps``, all on physical ports of
+    ``vioses``."""
+    return bool(port_maps) and all(_vios_of(port, vioses)
+                                   for port, _pair in port_maps)
+
+
+def _assign(adapter, instance, fabric, ports, old, vioses):
+    """New port maps of ``fabric`` on ``vioses``: the virtual WWPNs of the
+    ``old`` port maps (NovaLink's next ones if there are none), each on
+    one of the fabric's physical ``ports``; kept in the instance, which
+    the caller saves."""
+    wwpns = ([wwpn for _port, pair in old for wwpn in pair.split()] or
+             pvm_vfcm.build_wwpn_pair(adapter, adapter.sys_uuid,
+                                      CONF.powervm.ports_per_fabric))
+    port_maps = pvm_vfcm.derive_npiv_map(vioses, ports, wwpns)
+    LOG.info('Fabric %(fabric)s port maps: %(maps)s.',
+             {'fabric': fabric, 'maps': port_maps}, instance=instance)
+    store_port_maps(instance.system_metadata, fabric, port_maps)
+    _set_state(instance, fabric, UNMAPPED)
+    return port_maps
+
+
+def _check_ports(fabric, ports, vioses):
+    if not any(_vios_of(port, vioses) for port in ports):
+        raise pvm_nova_exc.NPIVPortsNotFound(
+            fabric=fabric, wwpns=', '.join(ports) or '(none)',
+            ports=', '.join(port.wwpn for vios_w in vioses
+                            for port in vios_w.pfc_ports) or '(none)')
+
+
+def _vios_of(port, vioses):
+    """The one of ``vioses`` that has the physical port ``port``, or
+    None."""
+    return pvm_vfcm.find_vios_for_wwpn(vioses, port)[0]
+
+
+def _rotated(vioses, index):
+    # Each fabric starts on another VIOS: with one port a fabric, the
+    # fabrics' paths do not all depend on the same VIOS.
+    start = index % len(vioses)
+    return vioses[start:] + vioses[:start]
+
+
+class NPIVVolume(driver.VolumeAdapter):
+    """A LUN the instance's LPAR reaches with WWPNs of its own."""
+
+    def describe(self):
+        return 'Fibre Channel volume %s (NPIV)' % self.volume_id
+
+    def check(self):
+        """Nothing of connection_info is needed: the LPAR finds the LUN
+        with its own FC ports."""
+
+    def connect(self):
+        """Map the instance's port maps to its LPAR (those mapped already
+        stay as they are), on their VIOSes in one batched update.
+
+        :raises nova.exception.VolumeAttachFailed: the LPAR cannot take
+                new adapters now (running without RMC).
+        """
+        lpar_w = vm.get_lpar(self.adapter, self.instance)
+        capable, reason = lpar_w.can_modify_io()
+        if not capable:
+            raise exception.VolumeAttachFailed(volume_id=self.volume_id,
+                                               reason=reason)
+        vioses = pvm_partition.get_active_vioses(self.adapter)
+        found = fabric_port_maps(self.adapter, self.instance, vioses)
+        by_vios = {}
+        for port_maps in found.values():
+            for port_map in port_maps:
+                by_vios.setdefault(_vios_of(port_map[0], vioses).uuid,
+                                   []).append(port_map)
+        added = set()
+        try:
+            mappings.change(self.adapter, [
+                (vios_uuid, self._adder(port_maps, added))
+                for vios_uuid, port_maps in by_vios.items()], xags=_VFC)
+            for fabric in found:
+                _set_state(self.instance, fabric, INST_MAPPED)
+            self.instance.save()
+        except Exception:
+            with excutils.save_and_reraise_exception():
+                # Some VIOSes may have taken their update (or answered
+                # none): only what this connect added goes, the mappings
+                # other volumes use stay.
+                undo.quietly(self._remove, self._mappings_of(added))
+
+    def _adder(self, port_maps, added):
+        """The change that maps ``port_maps`` to the LPAR on a VIOS, and
+        notes those it added in ``added``."""
+        lpar_uuid = vm.get_pvm_uuid(self.instance)
+
+        def add(vios_w):
+            new = [port_map for port_map in port_maps
+                   if pvm_vfcm.add_map(vios_w, None, lpar_uuid, port_map)]
+            for port, pair in new:
+                LOG.info('Mapping virtual FC port %(wwpns)s to physical '
+                         'port %(port)s of Virtual I/O Server %(vios)s.',
+                         {'wwpns': pair, 'port': port, 'vios': vios_w.name},
+                         instance=self.instance)
+            added.update(new)
+            return bool(new)
+        return add
+
+    def disconnect(self):
+        """Remove the LPAR's VFC mappings, only when the LPAR goes.
+
+        Every volume reaches the LPAR through the same virtual FC ports,
+        so detaching one volume leaves them: the SAN unmasks the volume
+        from the LPAR's WWPNs, and the next volume finds the ports in
+        place.  They are removed with the LPAR: when nova deletes the
+        instance or undoes its spawn (task state deleting or spawning),
+        when the instance is another host's (this host removes what an
+        evacuation left), or when its LPAR is gone already (deleted outside
+        nova: its mappings lost their client adapters).
+        """
+        if self._lpar_stays():
+            LOG.info('%s is detached; the LPAR keeps its virtual FC ports '
+                     'for its other volumes.', self.describe(),
+                     instance=self.instance)
+            return
+        self._remove(self._mappings_to_lpar())
+
+    def _lpar_stays(self):
+        return (self.instance.task_state not in _REMOVING and
+                self.instance.host in (None, CONF.host) and
+                vm.instance_exists(self.adapter, self.instance))
+
+    def extend(self):
+        """Nothing to do: the LPAR's own FC stack sees the LUN's new
+        size."""
+
+    # ------------------------------------------------------------ removal
+    def _mappings_of(self, port_maps):
+        """What finds the LPAR's VFC mappings of ``port_maps`` on a
+        VIOS."""
+        lpar_uuid = vm.get_pvm_uuid(self.instance)
+        return lambda vios_w: [
+            mapping for port_map in port_maps
+            for mapping in pvm_vfcm.find_maps(vios_w.vfc_mappings, lpar_uuid,
+                                              port_map=port_map)]
+
+    def _mappings_to_lpar(self):
+        """What finds the LPAR's VFC mappings on a VIOS, and those its
+        port maps' physical ports kept of it after it was deleted (they
+        have no client adapter)."""
+        lpar_uuid = vm.get_pvm_uuid(self.instance)
+        ports = {pvm_util.sanitize_wwpn_for_api(port)
+                 for fabric in conf.fabric_port_wwpns()
+                 for port, _pair in stored_port_maps(
+                     self.instance.system_metadata, fabric)}
+        return lambda vios_w: pvm_vfcm.find_maps(
+            vios_w.vfc_mappings, lpar_uuid) + [
+            mapping for mapping in vios_w.vfc_mappings
+            if _left_on(mapping, ports)]
+
+    def _remove(self, find):
+        """Remove the VFC mappings ``find(vios_w)`` lists from every
+        VIOS (their client adapters go with them)."""
+        def remove(vios_w):
+            found = find(vios_w)
+            for mapping in found:
+                LOG.info('Removing the VFC mapping of %(server)s on '
+                         'Virtual I/O Server %(vios)s.',
+                         {'server': mapping.server_adapter.name,
+                          'vios': vios_w.name}, instance=self.instance)
+                vios_w.vfc_mappings.remove(mapping)
+            return bool(found)
+
+        mappings.change(self.adapter, [(mappings.EVERY_VIOS, remove)],
+                        xags=_VFC)
+
+
+def _left_on(mapping, ports):
+    """Whether ``mapping`` lost its client adapter with its LPAR, on one of
+    the physical ``ports`` (server adapters made to take any client have
+    none either, and stay)."""
+    port = mapping.backing_port
+    return (mapping.client_adapter is None and port is not None and
+            pvm_util.sanitize_wwpn_for_api(port.wwpn) in ports and
+            mapping.server_adapter.lpar_slot_num != pvm_stg.ANY_SLOT)
