@@ -26,6 +26,7 @@ from nova_powervm import vif as pvm_vif
 from nova_powervm import vm
 from nova_powervm import volume as pvm_volume
 from nova_powervm.volume import connector as pvm_connector
+from nova_powervm.volume import npiv as pvm_npiv
 
 LOG = logging.getLogger(__name__)
 CONF = conf.CONF
@@ -182,10 +183,12 @@ class PowerVMDriver(driver.ComputeDriver):
         volumes = [self._volume(instance, bdm['connection_info'])
                    for bdm in _volume_bdms(block_device_info)]
         mgmt.close_console(self.platform, self.adapter, instance)
+        vfc_ports = pvm_npiv.has_ports(instance)
         flow = flows.destroy(self.adapter, instance, platform=self.platform,
                              config_drive=has_config_drive,
                              disk_driver=self.disk_driver,
-                             destroy_disks=destroy_disks, volumes=volumes)
+                             destroy_disks=destroy_disks, volumes=volumes,
+                             vfc_ports=vfc_ports)
         try:
             _run(flow, instance, exception.InstanceTerminationFailure)
         except exception.InstanceNotFound:
@@ -197,8 +200,9 @@ class PowerVMDriver(driver.ComputeDriver):
             # Nor are its boot disk (a deploy that died half-way, an LPAR
             # deleted outside nova), its volumes' hdisks and maybe mappings
             # of both.
-            _run(flows.remove_storage(self.disk_driver, instance,
-                                      destroy_disks, volumes),
+            _run(flows.remove_storage(self.adapter, self.disk_driver,
+                                      instance, destroy_disks, volumes,
+                                      vfc_ports),
                  instance, exception.InstanceTerminationFailure)
         except exception.InstanceTerminationFailure:
             raise

@@ -155,7 +155,8 @@ def detach_volume(volume):
 
 
 def destroy(adapter, instance, platform=None, config_drive=False,
-            disk_driver=None, destroy_disks=True, volumes=()):
+            disk_driver=None, destroy_disks=True, volumes=(),
+            vfc_ports=False):
     """The flow that removes an instance's LPAR: stop it hard, remove what
     lives outside the LPAR (trunk adapters, config drive, volumes' storage
     and mappings), delete it.
@@ -170,6 +171,7 @@ def destroy(adapter, instance, platform=None, config_drive=False,
     :param destroy_disks: and delete it.
     :param volumes: the VolumeAdapters of the volumes to disconnect (nova
                     deletes them, or keeps them, itself).
+    :param vfc_ports: remove the LPAR's virtual FC ports (NPIV) too.
     """
     flow = linear_flow.Flow('destroy_%s' % instance.uuid)
     flow.add(tf_vm.PowerOff(adapter, instance, timeout=0))
@@ -177,26 +179,32 @@ def destroy(adapter, instance, platform=None, config_drive=False,
         flow.add(tf_net.UnplugAllVifs(adapter, instance, platform))
     if config_drive:
         flow.add(tf_net.DeleteCfgDrive(adapter, instance))
-    flow.add(*_disconnect_volume_tasks(volumes))
+    flow.add(*_disconnect_volume_tasks(volumes, adapter, instance,
+                                       vfc_ports))
     if disk_driver is not None:
         flow.add(*_remove_disk_tasks(disk_driver, instance, destroy_disks))
     flow.add(tf_vm.DeleteLPAR(adapter, instance))
     return flow
 
 
-def remove_storage(disk_driver, instance, destroy_disks=True, volumes=()):
+def remove_storage(adapter, disk_driver, instance, destroy_disks=True,
+                   volumes=(), vfc_ports=False):
     """The flow that removes what an instance whose LPAR is gone already
-    left on the VIOSes: its volumes' storage and mappings, its boot disk's
-    mappings (and the disk)."""
+    left on the VIOSes: its volumes' storage and mappings (and its virtual
+    FC ports), its boot disk's mappings (and the disk)."""
     flow = linear_flow.Flow('remove_storage_%s' % instance.uuid)
-    flow.add(*_disconnect_volume_tasks(volumes))
+    flow.add(*_disconnect_volume_tasks(volumes, adapter, instance,
+                                       vfc_ports))
     flow.add(*_remove_disk_tasks(disk_driver, instance, destroy_disks))
     return flow
 
 
-def _disconnect_volume_tasks(volumes):
-    return [tf_stg.DisconnectVolume(volume, index)
-            for index, volume in enumerate(volumes)]
+def _disconnect_volume_tasks(volumes, adapter, instance, vfc_ports):
+    tasks = [tf_stg.DisconnectVolume(volume, index)
+             for index, volume in enumerate(volumes)]
+    if vfc_ports:
+        tasks.append(tf_stg.RemoveVirtualFCPorts(adapter, instance))
+    return tasks
 
 
 def _remove_disk_tasks(disk_driver, instance, destroy_disks):

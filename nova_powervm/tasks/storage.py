@@ -9,6 +9,7 @@ from oslo_log import log as logging
 from taskflow import task
 
 from nova_powervm import undo
+from nova_powervm.volume import npiv as pvm_npiv
 
 LOG = logging.getLogger(__name__)
 
@@ -130,3 +131,17 @@ class DisconnectVolume(task.Task):
 
     def execute(self):
         self.volume.disconnect()
+
+
+class RemoveVirtualFCPorts(task.Task):
+    """Remove the LPAR's virtual FC ports (NPIV), which every one of its
+    NPIV volumes used and which would outlive the LPAR on the VIOSes.
+    Nothing to revert: the flows that remove them tear down."""
+
+    def __init__(self, adapter, instance):
+        super().__init__(name='remove_virtual_fc_ports')
+        self.adapter = adapter
+        self.instance = instance
+
+    def execute(self):
+        pvm_npiv.remove_ports(self.adapter, self.instance)

@@ -261,7 +261,7 @@ class NPIVVolume(driver.VolumeAdapter):
                      'for its other volumes.', self.describe(),
                      instance=self.instance)
             return
-        self._remove(self._mappings_to_lpar())
+        remove_ports(self.adapter, self.instance)
 
     def _lpar_stays(self):
         return (self.instance.task_state not in _REMOVING and
@@ -282,35 +282,51 @@ class NPIVVolume(driver.VolumeAdapter):
             for mapping in pvm_vfcm.find_maps(vios_w.vfc_mappings, lpar_uuid,
                                               port_map=port_map)]
 
-    def _mappings_to_lpar(self):
-        """What finds the LPAR's VFC mappings on a VIOS, and those its
-        port maps' physical ports kept of it after it was deleted (they
-        have no client adapter)."""
-        lpar_uuid = vm.get_pvm_uuid(self.instance)
-        ports = {pvm_util.sanitize_wwpn_for_api(port)
-                 for fabric in conf.fabric_port_wwpns()
-                 for port, _pair in stored_port_maps(
-                     self.instance.system_metadata, fabric)}
-        return lambda vios_w: pvm_vfcm.find_maps(
-            vios_w.vfc_mappings, lpar_uuid) + [
-            mapping for mapping in vios_w.vfc_mappings
-            if _left_on(mapping, ports)]
-
     def _remove(self, find):
-        """Remove the VFC mappings ``find(vios_w)`` lists from every
-        VIOS (their client adapters go with them)."""
-        def remove(vios_w):
-            found = find(vios_w)
-            for mapping in found:
-                LOG.info('Removing the VFC mapping of %(server)s on '
-                         'Virtual I/O Server %(vios)s.',
-                         {'server': mapping.server_adapter.name,
-                          'vios': vios_w.name}, instance=self.instance)
-                vios_w.vfc_mappings.remove(mapping)
-            return bool(found)
+        _remove(self.adapter, self.instance, find)
 
-        mappings.change(self.adapter, [(mappings.EVERY_VIOS, remove)],
-                        xags=_VFC)
+
+def has_ports(instance):
+    """Whether the instance has virtual FC ports (port maps kept)."""
+    return any(stored_port_maps(instance.system_metadata, fabric)
+               for fabric in conf.fabric_port_wwpns())
+
+
+def remove_ports(adapter, instance):
+    """Remove the LPAR's virtual FC ports: its VFC mappings on every VIOS,
+    and those its port maps' physical ports kept of it after it was
+    deleted (they have no client adapter)."""
+    _remove(adapter, instance, _mappings_to_lpar(instance))
+
+
+def _mappings_to_lpar(instance):
+    """What finds the instance's VFC mappings on a VIOS (see
+    remove_ports)."""
+    lpar_uuid = vm.get_pvm_uuid(instance)
+    ports = {pvm_util.sanitize_wwpn_for_api(port)
+             for fabric in conf.fabric_port_wwpns()
+             for port, _pair in stored_port_maps(instance.system_metadata,
+                                                 fabric)}
+    return lambda vios_w: pvm_vfcm.find_maps(
+        vios_w.vfc_mappings, lpar_uuid) + [
+        mapping for mapping in vios_w.vfc_mappings
+        if _left_on(mapping, ports)]
+
+
+def _remove(adapter, instance, find):
+    """Remove the VFC mappings ``find(vios_w)`` lists from every VIOS
+    (their client adapters go with them)."""
+    def remove(vios_w):
+        found = find(vios_w)
+        for mapping in found:
+            LOG.info('Removing the VFC mapping of %(server)s on Virtual I/O '
+                     'Server %(vios)s.',
+                     {'server': mapping.server_adapter.name,
+                      'vios': vios_w.name}, instance=instance)
+            vios_w.vfc_mappings.remove(mapping)
+        return bool(found)
+
+    mappings.change(adapter, [(mappings.EVERY_VIOS, remove)], xags=_VFC)
 
 
 def _left_on(mapping, ports):

@@ -355,6 +355,23 @@ class TestSpawnAndDestroy(NPIVTestCase):
         self.destroy_with_volumes(instance, info)
         self.assert_no_vfc_left()
 
+    def test_destroy_after_the_last_volume_was_detached(self):
+        # The LPAR kept its virtual FC ports when the volume went; nova
+        # then deletes the instance with no volume left to disconnect.
+        instance, _lun, info = self.attached_volume()
+        self.detach(instance, info)
+        self.assertNotEqual(set(), self.vfc_mappings(instance))
+        self.driver.destroy(self.context, instance, [])
+        self.assert_no_vfc_left()
+        self.assert_nothing_left(instance)
+
+    def test_destroy_while_nova_is_not_deleting(self):
+        # Whatever the task state: the LPAR goes, so do its ports.
+        instance, _lun, info = self.attached_volume()
+        instance.task_state = None
+        self.destroy_with_volumes(instance, info)
+        self.assert_no_vfc_left()
+
     def test_detach_from_an_lpar_deleted_outside_nova(self):
         # Its VFC mappings lost their client adapters with it.
         instance, _lun, info = self.attached_volume()

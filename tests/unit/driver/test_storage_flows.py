@@ -127,6 +127,6 @@ class TestDestroyWithBootDisk(StorageFlowTestCase):
         self.assertNotIn('delete_lpar', self._steps())
 
     def test_disk_of_an_lpar_that_is_gone(self):
-        flows.run(flows.remove_storage(self.disk, self.instance),
+        flows.run(flows.remove_storage(None, self.disk, self.instance),
                   self.instance)
         self.assertEqual(['disconnect_disk', 'delete_disk'], self._steps())
