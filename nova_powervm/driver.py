@@ -5,6 +5,8 @@ resources in ``host``, LPARs in ``vm``, events in ``event``, and whatever
 changes several things at once runs as a flow from ``flows``.
 """
 
+import contextlib
+
 from nova import exception
 from nova.virt import driver
 from nova.virt import hardware
@@ -241,38 +243,26 @@ class PowerVMDriver(driver.ComputeDriver):
         failure nothing of it is left."""
         pvm_volume.check_unencrypted(connection_info, encryption)
         volume = self._volume(instance, connection_info)
-        try:
+        # Whatever failed (the instance itself gone too), nova reports the
+        # attach failed.
+        with _failing_as(exception.VolumeAttachFailed, volume,
+                         keep=exception.VolumeAttachFailed):
             flows.run(flows.attach_volume(volume), instance)
-        except exception.VolumeAttachFailed:
-            raise
-        except Exception as exc:
-            raise exception.VolumeAttachFailed(
-                volume_id=volume.volume_id, reason=exc) from exc
 
     def detach_volume(self, context, connection_info, instance, mountpoint,
                       encryption=None):
         """Disconnect a Cinder volume from the LPAR (or from an LPAR that
         is gone)."""
         volume = self._volume(instance, connection_info)
-        try:
+        with _failing_as(exception.VolumeDetachFailed, volume):
             flows.run(flows.detach_volume(volume), instance)
-        except exception.NovaException:
-            raise
-        except Exception as exc:
-            raise exception.VolumeDetachFailed(
-                volume_id=volume.volume_id, reason=exc) from exc
 
     def extend_volume(self, context, connection_info, instance,
                       requested_size):
         """Show the LPAR a volume Cinder grew."""
         volume = self._volume(instance, connection_info)
-        try:
+        with _failing_as(exception.VolumeExtendFailed, volume):
             volume.extend()
-        except exception.NovaException:
-            raise
-        except Exception as exc:
-            raise exception.VolumeExtendFailed(
-                volume_id=volume.volume_id, reason=exc) from exc
 
     def get_volume_connector(self, instance):
         """How storage back ends reach this host: its name, its storage
@@ -353,6 +343,18 @@ def _run(flow, instance, failure_cls):
         raise
     except Exception as exc:
         raise failure_cls(reason=exc) from exc
+
+
+@contextlib.contextmanager
+def _failing_as(failure_cls, volume, keep=exception.NovaException):
+    """Errors other than ``keep`` (nova's own) become ``failure_cls`` of
+    ``volume``."""
+    try:
+        yield
+    except keep:
+        raise
+    except Exception as exc:
+        raise failure_cls(volume_id=volume.volume_id, reason=exc) from exc
 
 
 def _volume_bdms(block_device_info):

@@ -12,6 +12,9 @@ import abc
 
 from nova import exception
 from oslo_log import log as logging
+from pypowervm import exceptions as pvm_exc
+
+from nova_powervm import vm
 
 LOG = logging.getLogger(__name__)
 
@@ -52,12 +55,27 @@ class VolumeAdapter(abc.ABC):
         :raises nova.exception.InvalidVolume: naming what is missing.
         """
 
-    @abc.abstractmethod
     def connect(self):
         """Make the volume reachable by the instance's LPAR.
 
         Either it is, or nothing of it is left (what it made is undone).
+
+        :raises nova.exception.VolumeAttachFailed: the LPAR cannot take
+                new I/O now (running without RMC), or NovaLink failed it.
         """
+        try:
+            lpar_w = vm.get_lpar(self.adapter, self.instance)
+            capable, reason = lpar_w.can_modify_io()
+            if not capable:
+                raise self.attach_failed(reason)
+            self.connect_to_lpar()
+        except pvm_exc.Error as exc:
+            raise self.attach_failed(exc) from exc
+
+    @abc.abstractmethod
+    def connect_to_lpar(self):
+        """connect's own work, once the LPAR can take it (pypowervm's
+        errors become VolumeAttachFailed)."""
 
     @abc.abstractmethod
     def disconnect(self):
@@ -73,3 +91,7 @@ class VolumeAdapter(abc.ABC):
         """An InvalidVolume naming this volume."""
         return exception.InvalidVolume(
             reason='%s: %s' % (self.describe(), reason))
+
+    def attach_failed(self, reason):
+        return exception.VolumeAttachFailed(volume_id=self.volume_id,
+                                            reason=reason)

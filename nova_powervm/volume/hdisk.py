@@ -11,11 +11,9 @@ mapping still uses it.
 
 import abc
 
-from nova import exception
 from oslo_log import log as logging
 from oslo_utils import excutils
 from pypowervm import const as pvm_const
-from pypowervm import exceptions as pvm_exc
 from pypowervm.tasks import hdisk as pvm_hdisk
 from pypowervm.tasks import partition as pvm_partition
 from pypowervm.tasks import scsi_mapper as pvm_smap
@@ -55,17 +53,7 @@ class HdiskVolume(driver.VolumeAdapter):
         """Remove the hdisk ``name`` from the VIOS (nothing maps it)."""
         pvm_hdisk.remove_hdisk(self.adapter, CONF.host, name, vios_uuid)
 
-    def connect(self):
-        try:
-            self._connect()
-        except pvm_exc.Error as exc:
-            raise self.attach_failed(exc) from exc
-
-    def _connect(self):
-        lpar_w = vm.get_lpar(self.adapter, self.instance)
-        capable, reason = lpar_w.can_modify_io()
-        if not capable:
-            raise self.attach_failed(reason)
+    def connect_to_lpar(self):
         found = {}
         try:
             for vios_w in pvm_partition.get_active_vioses(self.adapter):
@@ -103,10 +91,6 @@ class HdiskVolume(driver.VolumeAdapter):
             self._unmap_and_remove(hdisks)
         else:
             self._unmap_and_remove_udid(udid)
-
-    def attach_failed(self, reason):
-        return exception.VolumeAttachFailed(volume_id=self.volume_id,
-                                            reason=reason)
 
     # ------------------------------------------------------------ undoing
     def _unmap_and_remove_udid(self, udid):

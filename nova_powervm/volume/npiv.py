@@ -26,7 +26,6 @@ LPAR through the same client adapters.
 import itertools
 
 from nova.compute import task_states
-from nova import exception
 from oslo_log import log as logging
 from oslo_utils import excutils
 from pypowervm import const as pvm_const
@@ -193,18 +192,9 @@ class NPIVVolume(driver.VolumeAdapter):
         """Nothing of connection_info is needed: the LPAR finds the LUN
         with its own FC ports."""
 
-    def connect(self):
+    def connect_to_lpar(self):
         """Map the instance's port maps to its LPAR (those mapped already
-        stay as they are), on their VIOSes in one batched update.
-
-        :raises nova.exception.VolumeAttachFailed: the LPAR cannot take
-                new adapters now (running without RMC).
-        """
-        lpar_w = vm.get_lpar(self.adapter, self.instance)
-        capable, reason = lpar_w.can_modify_io()
-        if not capable:
-            raise exception.VolumeAttachFailed(volume_id=self.volume_id,
-                                               reason=reason)
+        stay as they are), on their VIOSes in one batched update."""
         vioses = pvm_partition.get_active_vioses(self.adapter)
         found = fabric_port_maps(self.adapter, self.instance, vioses)
         by_vios = {}

@@ -15,7 +15,6 @@ import os
 from nova import exception
 from oslo_log import log as logging
 from pypowervm import const as pvm_const
-from pypowervm import exceptions as pvm_exc
 from pypowervm.tasks import hdisk as pvm_hdisk
 from pypowervm.tasks import partition as pvm_partition
 from pypowervm.tasks import scsi_mapper as pvm_smap
@@ -48,17 +47,7 @@ class ManagementDiskVolume(driver.VolumeAdapter):
         """Refuse (VolumeAttachFailed) a file or image that is not there,
         before mapping it."""
 
-    def connect(self):
-        try:
-            self._connect()
-        except pvm_exc.Error as exc:
-            raise self.attach_failed(exc) from exc
-
-    def _connect(self):
-        lpar_w = vm.get_lpar(self.adapter, self.instance)
-        capable, reason = lpar_w.can_modify_io()
-        if not capable:
-            raise self.attach_failed(reason)
+    def connect_to_lpar(self):
         mgmt_uuid = self._management_vios()
         self.check_backing(mgmt_uuid)
         mappings.change(self.adapter, [(mgmt_uuid, mappings.add_vscsi(
@@ -94,10 +83,6 @@ class ManagementDiskVolume(driver.VolumeAdapter):
                 reason='the NovaLink partition does not map it')
         pvm_storage.rescan_vstor(mgmt_uuid, disks[0].udid,
                                  adapter=self.adapter)
-
-    def attach_failed(self, reason):
-        return exception.VolumeAttachFailed(volume_id=self.volume_id,
-                                            reason=reason)
 
     def _management_vios(self):
         """The UUID of the NovaLink partition, which must host I/O."""

@@ -15,6 +15,7 @@ Targets (from the driver's issue):
   the time of one.
 """
 
+import functools
 import logging
 import threading
 import time
@@ -183,23 +184,30 @@ def _concurrency(report, host, numbers):
 
 def _spawn_together(host, numbers):
     """Spawn an instance per number, each in its own thread."""
-    instances, errors = {}, []
+    return in_threads([functools.partial(_spawn, host, number)
+                       for number in numbers])
 
-    def spawn(number):
+
+def in_threads(calls):
+    """Run each call in a thread of its own; their results, in order (the
+    first exception raised, if any)."""
+    results, errors = [None] * len(calls), []
+
+    def run(index, call):
         try:
-            instances[number] = _spawn(host, number)
+            results[index] = call()
         except Exception as exc:
             errors.append(exc)
 
-    threads = [threading.Thread(target=spawn, args=(number,))
-               for number in numbers]
+    threads = [threading.Thread(target=run, args=pair)
+               for pair in enumerate(calls)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     if errors:
         raise errors[0]
-    return list(instances.values())
+    return results
 
 
 # -------------------------------------------------------------- periodic

@@ -12,8 +12,8 @@ The host has two VIOSes; each LUN reaches both (one, for the concurrent
 attaches).
 """
 
+import functools
 import logging
-import threading
 
 from oslo_utils import uuidutils
 
@@ -121,7 +121,9 @@ def _concurrency(report, host):
             host, lambda: _attach(host, instances[0], one_info))
         infos = [(instances[number % 2], _volume(host, 'FC', vioses=[vios]))
                  for number in range(CONCURRENT_ATTACHES)]
-        many = bench_driver.Measured(host, lambda: _together(host, infos))
+        many = bench_driver.Measured(host, lambda: bench_driver.in_threads([
+            functools.partial(_attach, host, instance, info)
+            for instance, info in infos]))
     finally:
         latency.per_request = latency.per_job = 0.0
     report.measure('1 FC attach on one VIOS at %d ms a call, %g s a job' % (
@@ -134,22 +136,3 @@ def _concurrency(report, host):
                    CONCURRENT_ATTACHES, many.seconds / one.seconds, 'x',
                    CONCURRENCY_RATIO, bench.LOWER,
                    note='threads, as nova-compute runs them')
-
-
-def _together(host, infos):
-    """Attach each (instance, connection_info) in a thread of its own."""
-    errors = []
-
-    def attach(instance, info):
-        try:
-            _attach(host, instance, info)
-        except Exception as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=attach, args=pair) for pair in infos]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]

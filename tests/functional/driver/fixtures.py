@@ -26,6 +26,7 @@ from pypowervm.tasks import vopt as pvm_vopt
 
 from nova_powervm import vif as pvm_vif
 from nova_powervm import vm
+from nova_powervm.volume import hdisk as pvm_hdisk
 from powervm_sim import fixture as sim_fixture
 from powervm_sim import platform as sim_platform
 from tests.functional.driver import glance_fake
@@ -424,6 +425,25 @@ class DriverTestCase(test.TestCase):
                 for vios in self.sim.model.vioses(self.system)
                 for mapping in vios.scsi_mappings
                 if mapping.pv is not None and mapping.pv.udid == lun.udid}
+
+    def attach(self, instance, connection_info):
+        self.driver.attach_volume(self.context, connection_info, instance,
+                                  '/dev/sdb')
+
+    def detach(self, instance, connection_info):
+        self.driver.detach_volume(self.context, connection_info, instance,
+                                  '/dev/sdb')
+
+    def assert_volume_attached(self, instance, lun, connection_info,
+                               vioses=2):
+        """``vioses`` VIOSes keep an hdisk of ``lun``, mapped to the
+        instance's LPAR and nothing else; connection_info keeps its UDID."""
+        lpar_id = self.lpar_of(instance).partition_id
+        self.assertEqual(vioses, len(self.hdisks_of(lun)))
+        self.assertEqual(dict.fromkeys(self.hdisks_of(lun), lpar_id),
+                         self.mapped_to(lun))
+        self.assertEqual(lun.udid,
+                         connection_info['data'][pvm_hdisk.UDID_KEY])
 
     def assert_volume_gone(self, lun):
         """No VIOS maps ``lun`` or keeps an hdisk of it."""

@@ -18,22 +18,6 @@ class FCVolumeTestCase(fixtures.DriverTestCase):
         super().setUp()
         self.flags(fc_attach_strategy='vscsi', group='powervm')
 
-    def attach(self, instance, connection_info):
-        self.driver.attach_volume(self.context, connection_info, instance,
-                                  '/dev/sdb')
-
-    def detach(self, instance, connection_info):
-        self.driver.detach_volume(self.context, connection_info, instance,
-                                  '/dev/sdb')
-
-    def assert_attached(self, instance, lun, connection_info, vioses=2):
-        lpar_id = self.lpar_of(instance).partition_id
-        self.assertEqual(vioses, len(self.hdisks_of(lun)))
-        self.assertEqual(dict.fromkeys(self.hdisks_of(lun), lpar_id),
-                         self.mapped_to(lun))
-        self.assertEqual(lun.udid,
-                         connection_info['data'][pvm_hdisk.UDID_KEY])
-
 
 class TestAttachDetach(FCVolumeTestCase):
 
@@ -41,7 +25,7 @@ class TestAttachDetach(FCVolumeTestCase):
         instance = self.running_instance()
         lun, info = self.fc_volume()
         self.attach(instance, info)
-        self.assert_attached(instance, lun, info)
+        self.assert_volume_attached(instance, lun, info)
         self.detach(instance, info)
         self.assert_volume_gone(lun)
         self.assertIsNotNone(self.lpar_of(instance))
@@ -51,7 +35,7 @@ class TestAttachDetach(FCVolumeTestCase):
         self.spawn(instance, power_on=False)
         lun, info = self.fc_volume()
         self.attach(instance, info)
-        self.assert_attached(instance, lun, info)
+        self.assert_volume_attached(instance, lun, info)
         self.detach(instance, info)
         self.assert_volume_gone(lun)
 
@@ -60,7 +44,7 @@ class TestAttachDetach(FCVolumeTestCase):
         vios = self.sim.model.vioses(self.system)[0]
         lun, info = self.fc_volume(vioses=[vios])
         self.attach(instance, info)
-        self.assert_attached(instance, lun, info, vioses=1)
+        self.assert_volume_attached(instance, lun, info, vioses=1)
         self.assertEqual([vios.name], list(self.mapped_to(lun)))
 
     def test_too_few_vioses_reaching_it_changes_nothing(self):
@@ -108,7 +92,7 @@ class TestAttachDetach(FCVolumeTestCase):
         self.attach(instance, second_info)
         self.detach(instance, first_info)
         self.assert_volume_gone(first)
-        self.assert_attached(instance, second, second_info)
+        self.assert_volume_attached(instance, second, second_info)
 
     def test_extend_shows_the_vioses_the_new_size(self):
         instance = self.running_instance()
@@ -167,7 +151,7 @@ class TestSpawnAndDestroy(FCVolumeTestCase):
         lun, info = self.fc_volume()
         bdm = fixtures.DriverBDM(info)
         self.spawn_with_volumes(instance, bdm)
-        self.assert_attached(instance, lun, info)
+        self.assert_volume_attached(instance, lun, info)
         self.assertEqual(1, len(self.boot_vdisks()))
         self.assertEqual(lun.udid, bdm.saved[-1][pvm_hdisk.UDID_KEY])
         self.destroy_with_volumes(instance, bdm)
@@ -182,8 +166,8 @@ class TestSpawnAndDestroy(FCVolumeTestCase):
                 fixtures.DriverBDM(boot_info, boot_index=0)]
         self.spawn_with_volumes(instance, *bdms)
         self.assertEqual([], self.boot_vdisks())
-        self.assert_attached(instance, boot, boot_info)
-        self.assert_attached(instance, data, data_info)
+        self.assert_volume_attached(instance, boot, boot_info)
+        self.assert_volume_attached(instance, data, data_info)
         self.destroy_with_volumes(instance, *bdms)
         self.assert_volume_gone(boot)
         self.assert_volume_gone(data)
@@ -232,7 +216,7 @@ class TestOrphans(FCVolumeTestCase):
         # The hdisks stay: a VIOS's disks include its own, which nothing
         # maps either; the next attach of the LUN finds them.
         self.assertEqual(2, len(self.hdisks_of(lun)))
-        self.assert_attached(other, kept, kept_info)
+        self.assert_volume_attached(other, kept, kept_info)
 
 
 class TestConcurrentAttaches(FCVolumeTestCase):
@@ -256,7 +240,7 @@ class TestConcurrentAttaches(FCVolumeTestCase):
             for instance, _lun, info in volumes])
         self.assertEqual(3, self.sim.faults.counters()['by_rule'][conflicts])
         for instance, lun, info in volumes:
-            self.assert_attached(instance, lun, info, vioses=1)
+            self.assert_volume_attached(instance, lun, info, vioses=1)
         test_concurrent_spawns.run_together(self, [
             functools.partial(self.detach, instance, info)
             for instance, _lun, info in volumes])

@@ -5,7 +5,6 @@ import fixtures as fixtures_lib
 from nova import exception
 from oslo_utils import uuidutils
 
-from nova_powervm.volume import hdisk as pvm_hdisk
 from powervm_sim import fixture as sim_fixture
 from tests.functional.driver import fixtures
 
@@ -18,24 +17,11 @@ class ISCSIVolumeTestCase(fixtures.DriverTestCase):
                      'serial': uuidutils.generate_uuid(),
                      'data': lun.connection_data()}
 
-    def attach(self, instance, info):
-        self.driver.attach_volume(self.context, info, instance, '/dev/sdb')
-
-    def detach(self, instance, info):
-        self.driver.detach_volume(self.context, info, instance, '/dev/sdb')
-
     def sessions(self):
         """{VIOS name: its iSCSI sessions} of the VIOSes that have any."""
         return {vios.name: list(vios.iscsi_sessions)
                 for vios in self.sim.model.vioses(self.system)
                 if vios.iscsi_sessions}
-
-    def assert_attached(self, instance, lun, info, vioses=2):
-        lpar_id = self.lpar_of(instance).partition_id
-        self.assertEqual(vioses, len(self.hdisks_of(lun)))
-        self.assertEqual(dict.fromkeys(self.hdisks_of(lun), lpar_id),
-                         self.mapped_to(lun))
-        self.assertEqual(lun.udid, info['data'][pvm_hdisk.UDID_KEY])
 
     def assert_logged_out(self, lun):
         self.assert_volume_gone(lun)
@@ -49,7 +35,7 @@ class TestISCSI(ISCSIVolumeTestCase):
         lun, info = self.iscsi_volume()
         self.assertEqual('CHAP', info['data']['auth_method'])
         self.attach(instance, info)
-        self.assert_attached(instance, lun, info)
+        self.assert_volume_attached(instance, lun, info)
         self.assertEqual(2, len(self.sessions()))
         self.detach(instance, info)
         self.assert_logged_out(lun)
@@ -77,7 +63,7 @@ class TestISCSI(ISCSIVolumeTestCase):
         instance = self.running_instance()
         lun, info = self.iscsi_volume()
         self.attach(instance, info)
-        self.assert_attached(instance, lun, info)
+        self.assert_volume_attached(instance, lun, info)
         # Each VIOS logs in through both of the target's portals.
         self.assertEqual({2}, {len(sessions)
                                for sessions in self.sessions().values()})
@@ -88,7 +74,7 @@ class TestISCSI(ISCSIVolumeTestCase):
         instance = self.running_instance()
         lun, info = self.iscsi_volume(volume_type='iser')
         self.attach(instance, info)
-        self.assert_attached(instance, lun, info)
+        self.assert_volume_attached(instance, lun, info)
         self.detach(instance, info)
         self.assert_logged_out(lun)
 
@@ -106,7 +92,7 @@ class TestISCSI(ISCSIVolumeTestCase):
         vios = self.sim.model.vioses(self.system)[0]
         lun, info = self.iscsi_volume(vioses=[vios])
         self.attach(instance, info)
-        self.assert_attached(instance, lun, info, vioses=1)
+        self.assert_volume_attached(instance, lun, info, vioses=1)
         self.detach(instance, info)
         self.assert_logged_out(lun)
 
@@ -138,7 +124,7 @@ class TestISCSI(ISCSIVolumeTestCase):
                           None, {},
                           block_device_info=fixtures.block_device_info(bdm))
         self.assertEqual([], self.boot_vdisks())
-        self.assert_attached(instance, lun, info)
+        self.assert_volume_attached(instance, lun, info)
         self.driver.destroy(self.context, instance, [],
                             block_device_info=fixtures.block_device_info(bdm))
         self.assert_logged_out(lun)

@@ -18,12 +18,6 @@ class NovaLinkVolumeTestCase(fixtures.DriverTestCase):
         return {'driver_volume_type': volume_type,
                 'serial': uuidutils.generate_uuid(), 'data': data}
 
-    def attach(self, instance, info):
-        self.driver.attach_volume(self.context, info, instance, '/dev/sdb')
-
-    def detach(self, instance, info):
-        self.driver.detach_volume(self.context, info, instance, '/dev/sdb')
-
     def served(self):
         """{disk name: (type, partition ID it is mapped to)} of the
         virtual disks the NovaLink partition serves."""

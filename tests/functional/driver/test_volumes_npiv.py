@@ -62,14 +62,6 @@ class NPIVTestCase(fixtures.DriverTestCase):
         self.attach(instance, info)
         return instance, lun, info
 
-    def attach(self, instance, connection_info):
-        self.driver.attach_volume(self.context, connection_info, instance,
-                                  '/dev/sdb')
-
-    def detach(self, instance, connection_info):
-        self.driver.detach_volume(self.context, connection_info, instance,
-                                  '/dev/sdb')
-
     def destroy_with_volumes(self, instance, *infos):
         self.driver.destroy(self.context, instance, [],
                             block_device_info=fixtures.block_device_info(
