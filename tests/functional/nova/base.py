@@ -105,10 +105,13 @@ class StateRecorder:
         self._registry.unsubscribe(self)
 
 
-class FCCinderFixture(cinder_fixture.CinderFixture):
-    """nova's CinderFixture, giving each volume ``add``-ed the Fibre
-    Channel connection_info of a simulator LUN (other volumes keep the
-    fixture's own)."""
+class SANCinderFixture(cinder_fixture.CinderFixture):
+    """nova's CinderFixture, giving each volume ``add``-ed the
+    connection_info of a simulator LUN, Fibre Channel or iSCSI (other
+    volumes keep the fixture's own)."""
+
+    # driver_volume_type by the medium of the LUN's target.
+    VOLUME_TYPES = {'FC': 'fibre_channel', 'iSCSI': 'iscsi'}
 
     def __init__(self, test):
         super().__init__(test)
@@ -118,9 +121,10 @@ class FCCinderFixture(cinder_fixture.CinderFixture):
 
     def add(self, volume_id, lun):
         """Volume ``volume_id`` is ``lun``: what a Cinder FC driver
-        returns for it (target_wwn, target_lun, initiator_target_map)."""
+        returns for it (target_wwn, target_lun, initiator_target_map), or
+        an iSCSI one (portals, IQNs, LUNs, CHAP)."""
         self.VOLUME_CONNECTION_INFO[volume_id] = {
-            'driver_volume_type': 'fibre_channel',
+            'driver_volume_type': self.VOLUME_TYPES[lun.target.medium],
             'data': lun.connection_data()}
 
 
@@ -159,7 +163,7 @@ class PowerVMTestCase(integrated_helpers.ProviderUsageBaseTestCase):
         self._keep_snapshot_uploads()
         self.image_id = self.create_image()
         # Patched over the CinderFixture nova's test case started.
-        self.cinder = self.useFixture(FCCinderFixture(self))
+        self.cinder = self.useFixture(SANCinderFixture(self))
 
     def _stream_image_downloads(self):
         """Make nova's GlanceFixture hand out image data as glance does.
@@ -353,8 +357,15 @@ class PowerVMTestCase(integrated_helpers.ProviderUsageBaseTestCase):
                           CinderFixture's bootable IMAGE_BACKED_VOL.
         :returns: (volume ID, LUN)
         """
+        return self._san_volume(self.sim.fc_lun(**lun_args), volume_id)
+
+    def create_iscsi_volume(self, volume_id=None, **lun_args):
+        """create_fc_volume's iSCSI twin (``sim.iscsi_lun``: a CHAP target
+        every VIOS may log in to)."""
+        return self._san_volume(self.sim.iscsi_lun(**lun_args), volume_id)
+
+    def _san_volume(self, lun, volume_id):
         volume_id = volume_id or uuidutils.generate_uuid()
-        lun = self.sim.fc_lun(**lun_args)
         self.cinder.add(volume_id, lun)
         return volume_id, lun
 
