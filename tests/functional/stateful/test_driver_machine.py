@@ -1,15 +1,19 @@
 """A Hypothesis state machine over the driver and the simulator.
 
-Hypothesis draws sequences of spawns, power operations, reboots and
-destroys, with one NovaLink fault armed before some of them.  After every
-step the simulator must hold exactly the client partitions the machine
-expects, in the expected states, with no storage, media or adapters of
-gone instances and with exactly their memory and processors in use.
+Hypothesis draws sequences of spawns, power operations, reboots, volume
+attaches and detaches and destroys, with one NovaLink fault armed before
+some of them.  After every step the simulator must hold exactly the client
+partitions the machine expects, in the expected states, with exactly the
+expected Fibre Channel volumes mapped to them from both VIOSes (and no
+hdisk of any other), with no storage, media or adapters of gone instances
+and with exactly their memory and processors in use.
 
 An operation that raised leaves its instance as it was (a spawn leaves
-no LPAR): the flows revert what they did.  Destroy and reboot run steps
-nothing reverts (stopping before deleting, stopping before starting), so
-their failures may also leave the LPAR stopped.
+no LPAR, an attach no volume): the flows revert what they did.  Destroy
+and reboot run steps nothing reverts (stopping before deleting, stopping
+before starting), so their failures may also leave the LPAR stopped.  A
+detach or destroy that failed is tried again without the fault, as nova
+tries again, and must then succeed.
 """
 
 import dataclasses
@@ -29,6 +33,7 @@ from nova_powervm.disk import driver as disk_driver
 from nova_powervm import event
 from nova_powervm.tasks import vm as tf_vm
 from powervm_sim import faults
+from powervm_sim import fixture as sim_fixture
 from tests.functional.driver import fixtures
 from tests.functional.stateful import profiles
 
@@ -44,7 +49,7 @@ _METHODS = ('GET', 'PUT', 'POST', 'DELETE')
 _RESOURCE_TYPES = ('LogicalPartition', 'VirtualIOServer',
                    'ClientNetworkAdapter', 'VolumeGroup',
                    'VirtualMediaRepository', 'ManagedSystem')
-_JOBS = ('PowerOn', 'PowerOff')
+_JOBS = ('PowerOn', 'PowerOff', 'LUARecovery', 'RemoveDevice')
 _OUTCOMES = (
     faults.internal_error(),
     faults.vios_busy(),
@@ -80,6 +85,8 @@ class Expected:
     state: str
     memory_mb: int
     proc_units: float
+    # {volume serial: (LUN, connection_info)} attached to it.
+    volumes: dict = dataclasses.field(default_factory=dict)
 
     @property
     def lpar_uuid(self):
@@ -93,7 +100,8 @@ def reset_host(case):
     more than most examples, and shrinking runs hundreds of them.  So
     whatever the last example left goes, straight from the model (REST
     would cost as much again): faults, client partitions, the VIOS side
-    of their mappings, instance disks and config drive media.  The image
+    of their mappings, instance disks, config drive media and the hdisks
+    of the examples' volumes.  The image
     cache stays, as it does on a real host.  The example's own clean-start
     check proves nothing else is left.
     """
@@ -105,10 +113,20 @@ def reset_host(case):
             gone_ids.add(lpar.partition_id)
             model.set_partition_state(lpar, OFF)
             model.delete_partition(lpar)
+        # The examples' volumes are LUNs of the fixture's own target.
+        volume_target = model.san.fc_target(sim_fixture.FIXTURE_FC_TARGET)
+        volume_udids = {lun.udid for lun in (
+            volume_target.luns if volume_target is not None else ())}
         for vios in model.vioses(case.system):
             _drop_mappings_of(model, vios, gone_ids)
             for vg in vios.volume_groups:
                 _drop_instance_storage(model, vg)
+            hdisks = [pv for pv in vios.physical_volumes
+                      if pv.udid in volume_udids]
+            if hdisks:
+                vios.physical_volumes[:] = [
+                    pv for pv in vios.physical_volumes if pv not in hdisks]
+                model.registry.changed(vios)
         for lu in case.logical_units('VirtualIO_Disk'):
             model.delete_logical_unit(lu)
     case.sim_system_changed()
@@ -164,6 +182,8 @@ class DriverMachine(stateful.RuleBasedStateMachine):
         super().__init__()
         reset_host(self.case)
         self.expected = {}
+        # LUNs that must have nothing left on the VIOSes.
+        self.gone_luns = []
         self.armed = None
         # Whether an operation ran since the driver's report was checked.
         self._operated = False
@@ -209,7 +229,9 @@ class DriverMachine(stateful.RuleBasedStateMachine):
         return True
 
     def _draw_instance(self, data):
-        uuid = data.draw(st.sampled_from(sorted(self.expected)),
+        # In the order they were made: their random UUIDs would order them
+        # differently when Hypothesis replays an example.
+        uuid = data.draw(st.sampled_from(list(self.expected)),
                          label='instance')
         return self.expected[uuid]
 
@@ -253,14 +275,50 @@ class DriverMachine(stateful.RuleBasedStateMachine):
     def destroy(self, data):
         target = self._draw_instance(data)
         case = self.case
-        destroyed = self._run(
-            lambda: case.driver.destroy(case.context, target.instance, None),
-            'destroy %s' % target.instance.uuid)
-        if destroyed:
-            del self.expected[target.instance.uuid]
+
+        def destroy():
+            case.driver.destroy(
+                case.context, target.instance, None,
+                block_device_info=fixtures.block_device_info(*(
+                    fixtures.DriverBDM(info)
+                    for _lun, info in target.volumes.values())))
+
+        if not self._run(destroy, 'destroy %s' % target.instance.uuid):
+            # What nova does when the LPAR is left: destroy again.
+            destroy()
+        del self.expected[target.instance.uuid]
+        self.gone_luns.extend(lun for lun, _info in target.volumes.values())
+
+    @stateful.precondition(lambda self: self.expected)
+    @stateful.rule(data=st.data())
+    def attach_volume(self, data):
+        target = self._draw_instance(data)
+        case = self.case
+        lun, info = case.fc_volume()
+        if self._run(lambda: case.attach(target.instance, info),
+                     'attach_volume %s %s' % (target.instance.uuid,
+                                              info['serial'])):
+            target.volumes[info['serial']] = (lun, info)
         else:
-            # Destroy stops the LPAR before it deletes anything.
-            self._adopt_after_failure(target, {target.state, OFF})
+            self.gone_luns.append(lun)
+
+    @stateful.precondition(
+        lambda self: any(e.volumes for e in self.expected.values()))
+    @stateful.rule(data=st.data())
+    def detach_volume(self, data):
+        uuid = data.draw(st.sampled_from([
+            uuid for uuid, e in self.expected.items() if e.volumes]),
+            label='instance')
+        target = self.expected[uuid]
+        serial = data.draw(st.sampled_from(list(target.volumes)),
+                           label='volume')
+        lun, info = target.volumes.pop(serial)
+        case = self.case
+        if not self._run(lambda: case.detach(target.instance, info),
+                         'detach_volume %s %s' % (uuid, serial)):
+            # What nova does: detach again, once NovaLink is back.
+            case.detach(target.instance, info)
+        self.gone_luns.append(lun)
 
     @stateful.precondition(lambda self: self.expected)
     @stateful.rule(data=st.data())
@@ -329,6 +387,21 @@ class DriverMachine(stateful.RuleBasedStateMachine):
         assert media == [], 'config drive media %r' % media
 
     @stateful.invariant()
+    def volumes_are_the_expected_ones(self):
+        case = self.case
+        vioses = sorted(vios.name
+                        for vios in case.sim.model.vioses(case.system))
+        for expected in self.expected.values():
+            lpar_id = case.lpar_of(expected.instance).partition_id
+            for lun, _info in expected.volumes.values():
+                mapped = case.mapped_to(lun)
+                assert mapped == dict.fromkeys(vioses, lpar_id), (
+                    'LUN %s mapped %r' % (lun.naa, mapped))
+        for lun in self.gone_luns:
+            left = (case.mapped_to(lun), case.hdisks_of(lun))
+            assert left == ({}, {}), 'LUN %s left %r' % (lun.naa, left)
+
+    @stateful.invariant()
     def no_adapters_of_gone_instances(self):
         case = self.case
         assert case.ovs_trunks() == [], case.ovs_trunks()
@@ -358,7 +431,7 @@ class DriverMachine(stateful.RuleBasedStateMachine):
 
 # The machine's rules (the falsifying example lists its invariants too).
 _RULES = ('arm_fault', 'spawn', 'destroy', 'power_off', 'power_on',
-          'reboot')
+          'reboot', 'attach_volume', 'detach_volume')
 
 
 def _is_client_mapping(case, mapping):
