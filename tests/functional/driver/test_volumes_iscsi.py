@@ -58,6 +58,15 @@ class TestISCSI(ISCSIVolumeTestCase):
         for text in (secret, 'another-wrong-secret'):
             self.assertNotIn(text, log.output)
 
+    def test_attach_to_a_stopped_lpar(self):
+        instance = self.make_instance()
+        self.spawn(instance, power_on=False)
+        lun, info = self.iscsi_volume()
+        self.attach(instance, info)
+        self.assert_volume_attached(instance, lun, info)
+        self.detach(instance, info)
+        self.assert_logged_out(lun)
+
     def test_attach_over_every_portal_with_multipath(self):
         self.flags(volume_use_multipath=True, group='powervm')
         instance = self.running_instance()

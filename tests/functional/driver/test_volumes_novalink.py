@@ -41,6 +41,17 @@ class TestFileVolumes(NovaLinkVolumeTestCase):
         self.detach(instance, info)
         self.assertEqual({}, self.served())
 
+    def test_file_to_a_stopped_lpar(self):
+        instance = self.make_instance()
+        self.spawn(instance, power_on=False)
+        path = self.sim.novalink_file()
+        info = self.volume('gpfs', device_path=path)
+        self.attach(instance, info)
+        self.assertEqual({path: ('File', self.lpar_of(instance).partition_id)},
+                         self.served())
+        self.detach(instance, info)
+        self.assertEqual({}, self.served())
+
     def test_nfs_file_by_export_and_name(self):
         instance = self.running_instance()
         path = self.sim.novalink_file()
@@ -101,6 +112,22 @@ class TestRBDVolumes(NovaLinkVolumeTestCase):
                   for mapping in self.system.mgmt_partition.scsi_mappings
                   if mapping.vdisk is not None]
         self.assertEqual('cinder', disk.rbd_user)
+        self.detach(instance, info)
+        self.assertEqual({}, self.served())
+
+    def test_rbd_to_a_stopped_lpar_and_extend(self):
+        instance = self.make_instance()
+        self.spawn(instance, power_on=False)
+        name = self.sim.rbd_image(size_gb=1)
+        info = self.volume('rbd', name=name)
+        self.attach(instance, info)
+        self.sim.model.san.grow_rbd_image(name, 3)
+        self.driver.extend_volume(self.context, info, instance,
+                                  3 * 1024 ** 3)
+        [disk] = [mapping.vdisk
+                  for mapping in self.system.mgmt_partition.scsi_mappings
+                  if mapping.vdisk is not None and mapping.vdisk.name == name]
+        self.assertEqual(3, disk.capacity_gb)
         self.detach(instance, info)
         self.assertEqual({}, self.served())
 
