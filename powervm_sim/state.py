@@ -29,9 +29,10 @@ there under exactly the saved name, and may only receive its own fields.
 Anything else raises :class:`StateError` naming the offending entry.
 
 A save writes the JSON to a temporary file beside ``FILE``
-(``.FILE.state-XXXXXXXX``), renames it over ``FILE`` and syncs the directory,
-so that the rename itself survives a crash.  A save cut short by a kill
-leaves its temporary file behind; the next save removes it.
+(``.FILE.state-`` and 8 random characters), renames it over ``FILE`` and
+syncs the directory, so that the rename itself survives a crash.  A save
+cut short by a kill leaves its temporary file behind; the next save
+removes it.
 
 Disk contents (the model's ContentStore) do not go into the JSON: they
 stay files in the directory ``FILE + '.d'``.  A loaded model keeps its
