@@ -92,7 +92,8 @@ class Simulator:
             self.jobs.close()
 
     def in_scope(self, obj):
-        return self.scope is None or _is_under(obj, self.scope)
+        return self.scope is None or model_mod.registry.served_under(
+            obj, self.scope)
 
     def _on_change(self, event_type, resource, detail):
         if event_type == model_mod.registry.DELETE:
@@ -256,7 +257,8 @@ class Simulator:
         obj = None
         if len(segments) == 2:
             obj = self.model.get(segments[1], rtype.name)
-            if parent is not None and not _is_under(obj, parent):
+            if parent is not None and \
+                    not model_mod.registry.served_under(obj, parent):
                 raise HttpError(404, '%s %s is not under %s' % (
                     rtype.name, segments[1], parent.uuid))
         elif len(segments) > 2:
@@ -479,14 +481,6 @@ class _Target:
         self.rtype = rtype
         self.parent = parent
         self.obj = obj
-
-
-def _is_under(obj, parent):
-    while obj is not None:
-        if obj is parent:
-            return True
-        obj = obj.parent
-    return False
 
 
 def _groups(request):

@@ -82,6 +82,9 @@ def build_parser():
                        help='client LPARs per system at start (default 0)')
     serve.add_argument('--vioses', type=_count(0), default=2,
                        help='VIOSes per system (default 2)')
+    serve.add_argument('--shared-ssp', action='store_true',
+                       help='one SSP cluster of the VIOSes of every '
+                            'system (default: one per system)')
     serve.add_argument('--port', type=_count(0), default=None,
                        help='port of the first system (default %d, or %d '
                             'with --https; 0: ephemeral ports)' % (
@@ -201,7 +204,7 @@ class Service:
     def _open_model(self):
         def build(model):
             builder.build(model, self.args.systems, self.args.vioses,
-                          self.args.lpars)
+                          self.args.lpars, shared_ssp=self.args.shared_ssp)
 
         if self.args.state:
             self.state_loaded = os.path.exists(self.args.state)

@@ -121,6 +121,9 @@ def _check_disk(sim, vios, udid, expected_size):
     if vdisk is not None and vdisk.vg.parent is not vios:
         raise app.HttpError(400, 'Disk %s is not on Virtual I/O Server '
                             '%s.' % (udid, vios.name))
+    lu = sim.model.find_logical_unit(udid)
+    if lu is not None:
+        sim.model.check_node_reaches(vios, lu)
     if expected_size is not None and expected_size > size:
         raise app.HttpError(400, 'A %d byte file does not fit disk %s of '
                             '%d bytes.' % (expected_size, udid, size))

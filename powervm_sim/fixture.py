@@ -69,13 +69,17 @@ class NovaLinkFixture(fixtures.Fixture):
     :param novalink_io: each NovaLink partition hosts I/O: it is the
                         management VIOS (in the VIOS feed, not the LPAR
                         feed) and serves file and RBD disks.
+    :param shared_ssp: the VIOSes of every system form one SSP cluster,
+                       which every endpoint serves (else each system has
+                       a cluster of its own VIOSes).
     """
 
     def __init__(self, systems=1, vioses=2, lpars=0, https=False, seed=0,
                  strict_order=True, event_wait=1.0, model=None,
-                 novalink_io=False):
+                 novalink_io=False, shared_ssp=False):
         super().__init__()
         self.novalink_io = novalink_io
+        self.shared_ssp = shared_ssp
         self.systems = systems
         self.vioses = vioses
         self.lpars = lpars
@@ -94,7 +98,8 @@ class NovaLinkFixture(fixtures.Fixture):
         if self.model is None:
             self.model = model_mod.Model()
             builder.build(self.model, self.systems, self.vioses, self.lpars,
-                          novalink_io=self.novalink_io)
+                          novalink_io=self.novalink_io,
+                          shared_ssp=self.shared_ssp)
             # Disk contents live in files; remove them with the test.
             self.addCleanup(self.model.content.close)
         self.faults = faults_mod.FaultRegistry(seed=self.seed)

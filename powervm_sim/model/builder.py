@@ -15,19 +15,29 @@ from powervm_sim.model import storage
 STANDARD_VSWITCHES = ('ETHERNET0', 'MGMTSWITCH', 'NovaLinkVEABridge')
 
 
-def build(model, systems=1, vioses=2, lpars=0, novalink_io=False):
+def build(model, systems=1, vioses=2, lpars=0, novalink_io=False,
+          shared_ssp=False):
     """Populate ``model``; returns the managed systems in creation order.
 
     :param novalink_io: the NovaLink partition hosts I/O: it is in the
                         VIOS feed (the management VIOS) and serves disks
                         from its files and from Ceph, as NovaLink does
                         where it runs the I/O stack itself.
+    :param shared_ssp: the VIOSes of every system form one SSP cluster
+                       (else each system's VIOSes form one of their own).
     """
-    return [build_system(model, index, vioses, lpars, novalink_io)
-            for index in range(systems)]
+    built = [build_system(model, index, vioses, lpars, novalink_io,
+                          own_cluster=not shared_ssp)
+             for index in range(systems)]
+    if shared_ssp:
+        ssp.build_cluster(model, built)
+    return built
 
 
-def build_system(model, index, vioses=2, lpars=0, novalink_io=False):
+def build_system(model, index, vioses=2, lpars=0, novalink_io=False,
+                 own_cluster=True):
+    """One managed system; ``own_cluster``: its VIOSes form an SSP
+    cluster of their own."""
     serial = '21EE%03X' % (0x2D0 + index)
     system = model.add_system(
         name='Server-9009-42A-SN%s' % serial, serial=serial,
@@ -45,7 +55,8 @@ def build_system(model, index, vioses=2, lpars=0, novalink_io=False):
         mapping.build_vios_fc_ports(model, vios)
     san.build_system_san(model, system)
     network.build_system_network(model, system)
-    ssp.build_cluster(model, system)
+    if own_cluster:
+        ssp.build_cluster(model, [system])
     add_lpars(model, system, lpars)
     return system
 

@@ -545,7 +545,7 @@ class MappingOps:
             return _find_vopt(vios, item)
         # A LogicalUnit's fields are the only unprefixed ones of a mapping.
         if item.get('udid'):
-            return self._find_lu(item['udid'])
+            return self._find_lu(vios, item['udid'])
         return None
 
     def _served_disk(self, vios, item):
@@ -562,11 +562,12 @@ class MappingOps:
                 return mapping.storage
         raise _no_vdisk(udid, vios)
 
-    def _find_lu(self, udid):
+    def _find_lu(self, vios, udid):
         found = self.find_logical_unit(udid)
         if found is None:
             raise _refused('Logical unit %s does not exist.' % udid,
                            NO_STORAGE)
+        self.check_node_reaches(vios, found)
         return found
 
     def _check_same_client(self, vios, server, item):

@@ -75,6 +75,22 @@ class Resource:
     def embeds(self, kind):
         return kind in self.embedded_kinds
 
+    def shared_with(self, system):
+        """Whether ``system``'s NovaLink also serves this object (and what
+        lies under it), though it is not the object's own system: a
+        cluster spanning several servers."""
+        return False
+
+
+def served_under(obj, container):
+    """Whether ``obj`` is ``container``, lies under it, or lies under an
+    object shared with it: what a NovaLink serving ``container`` shows."""
+    while obj is not None:
+        if obj is container or obj.shared_with(container):
+            return True
+        obj = obj.parent
+    return False
+
 
 class Registry:
     """The index of all objects, their etags and the model lock."""

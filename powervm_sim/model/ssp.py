@@ -1,7 +1,9 @@
 """Shared storage pools: Cluster, SharedStoragePool, Tier, LogicalUnit.
 
 Each managed system's VIOSes are the nodes of one cluster, whose pool
-spreads over SAN disks every node sees.  The pool's default tier holds the
+spreads over SAN disks every node sees; or, as real clusters may, one
+cluster spans the VIOSes of several systems, and each system's NovaLink
+serves it (its pool, tiers and units) alike.  The pool's default tier holds the
 logical units (LUs): thin or thick, images (uploaded once) and disks, which
 may be linked clones of an image.
 
@@ -120,6 +122,10 @@ class Cluster(registry.Resource):
     @property
     def vioses(self):
         return [node.vios for node in self.nodes]
+
+    def shared_with(self, system):
+        # A NovaLink serves every cluster one of its VIOSes is a node of.
+        return any(vios.parent is system for vios in self.vioses)
 
 
 @dataclasses.dataclass(kw_only=True, eq=False)
@@ -325,7 +331,7 @@ class SSPOps:
     def clusters(self, system=None):
         found = self.registry.of_kind(Cluster.kind)
         if system is not None:
-            found = [c for c in found if c.parent is system]
+            found = [c for c in found if registry.served_under(c, system)]
         return found
 
     def shared_storage_pools(self, cluster=None):
@@ -347,11 +353,21 @@ class SSPOps:
                         return lu
         return None
 
+    @staticmethod
+    def check_node_reaches(vios, lu):
+        """Refuse ``lu`` to ``vios`` (a mapping, an upload) unless the VIOS
+        is a node of its cluster: a VIOS reaches the pools of its own
+        clusters alone."""
+        if vios not in lu.pool.cluster.vioses:
+            _bad('Logical unit %s is in no shared storage pool of a cluster '
+                 '%s is a node of.' % (lu.udid, vios.name), UNKNOWN_UNIT)
+
     # --------------------------------------------------------- inventory
     def add_cluster(self, system, name, pool_name, repository, data_disks,
                     nodes):
-        """Form a cluster of ``nodes`` (ClusterNodes of ``system``'s
-        VIOSes) with one pool of ``data_disks`` in a default tier."""
+        """Form a cluster of ``nodes`` (ClusterNodes of VIOSes of
+        ``system``, the one it is formed from, and maybe of other systems)
+        with one pool of ``data_disks`` in a default tier."""
         with self.registry.lock:
             cluster = Cluster(parent=system, name=name,
                               repository_disks=[repository],
@@ -591,19 +607,22 @@ _POOL_DISKS = 2
 _FIRST_HDISK = 6
 
 
-def build_cluster(model, system):
-    """Join ``system``'s VIOSes into one SSP cluster (a repository disk and
-    a pool of two SAN disks every node sees); None without VIOSes."""
-    vioses = [part for part in system.partitions if part.has_physical_io]
+def build_cluster(model, systems):
+    """Join the VIOSes of ``systems`` into one SSP cluster (a repository
+    disk and a pool of two SAN disks every node sees), named after the
+    first system; None without VIOSes."""
+    vioses = [part for system in systems for part in system.partitions
+              if part.has_physical_io]
     if not vioses:
         return None
-    disks = [_cluster_disk(system, number, number == 0)
+    first = systems[0]
+    disks = [_cluster_disk(first, number, number == 0)
              for number in range(_POOL_DISKS + 1)]
-    serial = system.serial.lower()
     nodes = [ClusterNode(vios=vios, hostname='%s-%s.sim.example.com' % (
-        vios.name, serial)) for vios in vioses]
+        vios.name, vios.parent.serial.lower())) for vios in vioses]
+    serial = first.serial.lower()
     return model.add_cluster(
-        system, 'ssp_cluster_%s' % serial, 'ssp_%s' % serial,
+        first, 'ssp_cluster_%s' % serial, 'ssp_%s' % serial,
         repository=disks[0], data_disks=disks[1:], nodes=nodes)
 
 

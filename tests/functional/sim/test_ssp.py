@@ -9,12 +9,16 @@ import io
 import os
 import tracemalloc
 
+from pypowervm import const as pvm_const
 from pypowervm import exceptions as pvm_exc
 from pypowervm.tasks import cluster_ssp as tsk_cs
+from pypowervm.tasks import scsi_mapper
 from pypowervm.tasks import storage as tsk_stg
 from pypowervm import util as pvm_util
 from pypowervm.wrappers import cluster as pvm_clust
+from pypowervm.wrappers import event as pvm_event
 from pypowervm.wrappers import storage as pvm_stg
+from pypowervm.wrappers import virtual_io_server as pvm_vios
 import testtools
 
 from powervm_sim import files_api  # noqa: F401  (serves /web/File)
@@ -522,3 +526,144 @@ class TestRefusals(SSPTestBase):
         exc = self.assertRaises(pvm_exc.HttpError, stale.update)
         self.assert_refused(exc, 412, self.pool.uuid)
         self.assertEqual(before, self.pool_state())
+
+
+class TwoServersBase(testtools.TestCase):
+    """Two servers, each with a client LPAR; ``shared`` says whether their
+    VIOSes form one SSP cluster."""
+
+    shared = True
+
+    def setUp(self):
+        super().setUp()
+        self.sim = self.useFixture(fixture.NovaLinkFixture(
+            systems=2, lpars=1, shared_ssp=self.shared))
+        self.model = self.sim.model
+        self.adapters = [self.sim.adapter(0), self.sim.adapter(1)]
+
+    def lpar_of(self, index):
+        system = self.sim.endpoints[index].system
+        [lpar] = [p for p in system.partitions
+                  if not p.is_mgmt and not p.is_vios]
+        return lpar
+
+    def tier_w(self, index):
+        adapter = self.adapters[index]
+        [cluster_w] = pvm_clust.Cluster.get(adapter)
+        return tsk_stg.default_tier_for_ssp(pvm_stg.SSP.wrap(
+            adapter.read_by_href(cluster_w.ssp_uri)))
+
+    def map_lu(self, index, lu_w, vios):
+        """Map ``lu_w`` (named by reference, as nova's SSP driver does)
+        through endpoint ``index`` to its system's LPAR."""
+        lu_ref = pvm_stg.LU.bld_ref(self.adapters[index], lu_w.name,
+                                    lu_w.udid)
+        scsi_mapper.add_vscsi_mapping(None, vios.uuid,
+                                      self.lpar_of(index).uuid, lu_ref)
+
+    def upload(self, index, lu_w, vios, data):
+        """Upload ``data`` into ``lu_w`` through ``vios`` (endpoint
+        ``index``)."""
+        lu_ref = pvm_stg.LU.bld_ref(self.adapters[index], lu_w.name,
+                                    lu_w.udid)
+        tsk_stg.upload_lu(vios.uuid, lu_ref, io.BytesIO(data), len(data))
+
+
+class TestSharedPool(TwoServersBase):
+    """One cluster over the VIOSes of two servers (shared_ssp): each
+    server's NovaLink serves the same cluster, pool, tier and units."""
+
+    def test_every_endpoint_serves_one_cluster_of_all_vioses(self):
+        [cluster] = self.model.clusters()
+        vioses = self.model.vioses()
+        self.assertEqual(4, len(vioses))
+        self.assertEqual(vioses, cluster.vioses)
+        for index, endpoint in enumerate(self.sim.endpoints):
+            self.assertEqual([cluster], self.model.clusters(endpoint.system))
+            adapter = self.adapters[index]
+            base = '%s://%s:%d' % (endpoint.protocol, endpoint.host,
+                                   endpoint.port)
+            [cluster_w] = pvm_clust.Cluster.get(adapter)
+            self.assertEqual(cluster.uuid, cluster_w.uuid)
+            self.assertTrue(cluster_w.ssp_uri.startswith(base))
+            # Each node names its own server: nova's SSP driver keeps the
+            # nodes of its host.
+            self.assertEqual(
+                [(v.uuid, v.parent.uuid, v.parent.serial) for v in vioses],
+                [(n.vios_uuid, pvm_util.get_req_path_uuid(
+                    n.vios_uri, preserve_case=True, root=True),
+                  n.mtms.serial) for n in cluster_w.nodes])
+            self.assertEqual(4, len({n.hostname for n in cluster_w.nodes}))
+            tier_w = self.tier_w(index)
+            self.assertEqual(cluster.ssp.default_tier.uuid, tier_w.uuid)
+            self.assertTrue(tier_w.href.startswith(base))
+            [ssp_w] = pvm_stg.SSP.get(adapter)
+            self.assertEqual(cluster.ssp.uuid, ssp_w.uuid)
+
+    def test_a_unit_made_through_one_host_maps_through_the_other(self):
+        appid = 'shared-pool-listener'
+        for adapter in self.adapters:
+            pvm_event.Event.get(adapter, appid)   # NEW_CLIENT
+        _, lu_w = tsk_stg.crt_lu(self.tier_w(0), 'boot_shared', 1)
+        # Both NovaLinks report the new unit.
+        for adapter in self.adapters:
+            self.assertIn(
+                (pvm_event.EventType.ADD_URI, lu_w.uuid),
+                [(e.etype, e.data.rsplit('/', 1)[-1])
+                 for e in pvm_event.Event.get(adapter, appid)])
+        [seen_w] = pvm_stg.LUEnt.get(self.adapters[1],
+                                     parent=self.tier_w(1))
+        self.assertEqual((lu_w.uuid, lu_w.udid, False),
+                         (seen_w.uuid, seen_w.udid, seen_w.in_use))
+        vios = self.model.vioses(self.sim.endpoints[1].system)[0]
+        self.map_lu(1, lu_w, vios)
+        [smap] = [m for m in pvm_vios.VIOS.get(
+            self.adapters[1], uuid=vios.uuid,
+            xag=[pvm_const.XAG.VIO_SMAP]).scsi_mappings if m.backing_storage]
+        self.assertEqual(lu_w.udid, smap.backing_storage.udid)
+        # Mapped on the other server's VIOS: in use as the first sees it.
+        [lu_w] = pvm_stg.LUEnt.get(self.adapters[0], parent=self.tier_w(0))
+        self.assertTrue(lu_w.in_use)
+        self.assertRaises(pvm_exc.HttpError, lu_w.delete)
+
+    def test_an_image_uploaded_through_one_host_is_read_by_the_other(self):
+        _, lu_w = tsk_stg.crt_lu(self.tier_w(0), 'image_shared', 1,
+                                 typ=IMAGE)
+        data = pattern(64 * 1024)
+        vios = self.model.vioses(self.sim.endpoints[1].system)[1]
+        self.upload(1, lu_w, vios, data)
+        with self.model.content.open_reader(lu_w.udid) as blob:
+            self.assertEqual(data, blob.read(len(data)))
+
+
+class TestSeparatePools(TwoServersBase):
+    """Without shared_ssp each server has a cluster of its own, whose
+    units the other server's VIOSes cannot map."""
+
+    shared = False
+
+    def test_a_unit_of_another_servers_pool_is_refused(self):
+        _, lu_w = tsk_stg.crt_lu(self.tier_w(0), 'boot_local', 1)
+        vios = self.model.vioses(self.sim.endpoints[1].system)[0]
+        before = list(vios.scsi_mappings)
+        exc = self.assertRaises(pvm_exc.HttpError, self.map_lu, 1, lu_w,
+                                vios)
+        self.assertEqual(400, exc.response.status)
+        self.assertIn('%s Logical unit %s is in no shared storage pool '
+                      'of a cluster %s is a node of' % (
+                          ssp_model.UNKNOWN_UNIT, lu_w.udid, vios.name),
+                      exc.her_wrap.message)
+        self.assertEqual(before, vios.scsi_mappings)
+        # Nor can its bytes be uploaded through that VIOS.
+        exc = self.assertRaises(pvm_exc.HttpError, self.upload, 1, lu_w,
+                                vios, b'x' * 512)
+        self.assertEqual(400, exc.response.status)
+        self.assertIn(ssp_model.UNKNOWN_UNIT, exc.her_wrap.message)
+
+    def test_each_endpoint_serves_the_cluster_of_its_vioses(self):
+        for index, endpoint in enumerate(self.sim.endpoints):
+            [cluster] = self.model.clusters(endpoint.system)
+            [cluster_w] = pvm_clust.Cluster.get(self.adapters[index])
+            self.assertEqual(cluster.uuid, cluster_w.uuid)
+            self.assertEqual(self.model.vioses(endpoint.system),
+                             cluster.vioses)

@@ -39,7 +39,8 @@ class TestArguments(CliTestCase):
         self.assertRaises(SystemExit, cli.main, ['serve', '--help'])
         for option in ('--systems', '--lpars', '--vioses', '--port',
                        '--host', '--file-auth', '--https', '--users',
-                       '--latency-ms', '--job-seconds', '--state', '--seed'):
+                       '--latency-ms', '--job-seconds', '--state', '--seed',
+                       '--shared-ssp'):
             self.assertIn(option, self.stdout.getvalue())
 
     def test_defaults_are_file_auth_on_the_novalink_port(self):
@@ -49,6 +50,8 @@ class TestArguments(CliTestCase):
                          (args.host, args.port, args.https, args.state,
                           args.seed))
         self.assertEqual((0.0, 0.0), (args.latency_ms, args.job_seconds))
+        self.assertFalse(args.shared_ssp)
+        self.assertTrue(cli.parse_args(['serve', '--shared-ssp']).shared_ssp)
 
     def test_https_defaults_to_the_https_port(self):
         args = cli.parse_args(['serve', '--https'])

@@ -22,9 +22,10 @@ GIB = storage.GIB
 MB = 1024 * 1024
 
 
-def built_model(test, systems=1, vioses=2):
+def built_model(test, systems=1, vioses=2, shared_ssp=False):
     model = model_mod.Model()
-    builder.build(model, systems=systems, vioses=vioses)
+    builder.build(model, systems=systems, vioses=vioses,
+                  shared_ssp=shared_ssp)
     test.addCleanup(model.content.close)
     return model
 
@@ -55,6 +56,25 @@ class TestBuiltCluster(testtools.TestCase):
         self.assertEqual(2, len({c.hex_id for c in clusters}))
         self.assertEqual(2, len(model.shared_storage_pools()))
         self.assertEqual(2, len(model.tiers()))
+
+    def test_shared_ssp_joins_the_vioses_of_every_system(self):
+        model = built_model(self, systems=2, vioses=2, shared_ssp=True)
+        [cluster] = model.clusters()
+        self.assertEqual(model.vioses(), cluster.vioses)
+        for system in model.systems:
+            self.assertEqual([cluster], model.clusters(system))
+            # Its objects are seen from each system, as each NovaLink
+            # serves them; another system's VIOS is not.
+            for obj in (cluster, cluster.ssp, cluster.ssp.default_tier):
+                self.assertTrue(registry.served_under(obj, system))
+        vios = model.vioses(model.systems[1])[0]
+        self.assertFalse(registry.served_under(vios, model.systems[0]))
+        self.assertEqual(
+            ['%s-%s.sim.example.com' % (v.name, v.parent.serial.lower())
+             for v in cluster.vioses],
+            [node.hostname for node in cluster.nodes])
+        self.assertEqual(['hdisk6'], [pv.name for pv in
+                                      cluster.repository_disks])
 
     def test_no_vioses_no_cluster(self):
         model = built_model(self, vioses=0)
