@@ -30,4 +30,6 @@ register(ResourceType(
     parents=('Tier',),
     create=lambda model, parent, fields: model.create_logical_unit(
         parent, fields),
+    update=lambda model, obj, fields, groups: model.update_logical_unit(
+        obj, fields),
     delete=lambda model, obj: model.delete_logical_unit(obj)))

@@ -8,9 +8,10 @@ logical units (LUs): thin or thick, images (uploaded once) and disks, which
 may be linked clones of an image.
 
 Clients change the LUs two ways, both handled here: PUT a new LogicalUnit
-on ``Tier/{uuid}/LogicalUnit`` (or DELETE one), or POST the pool with its
-LogicalUnits list as the desired state.  Either way every check runs before
-the first change, so a refused request leaves the pool as it was.
+on ``Tier/{uuid}/LogicalUnit`` (POST one back with a larger UnitCapacity to
+grow it, or DELETE one), or POST the pool with its LogicalUnits list as the
+desired state.  Either way every check runs before the first change, so
+a refused request leaves the pool as it was.
 
 An LU's bytes live in the model's content store under its UDID.  A linked
 clone shares its image's blob (a hard link: the store replaces blobs on
@@ -54,6 +55,7 @@ BAD_UNIT = 'HSCLC002'
 UNKNOWN_UNIT = 'HSCLC003'
 HAS_CLONES = 'HSCLC004'
 FIXED_UNIT = 'HSCLC005'
+NO_SHRINK = 'HSCLC006'
 
 
 def _bad(message, code=BAD_UNIT):
@@ -408,6 +410,37 @@ class SSPOps:
             self.check_unmapped(plan.delete)
             self._apply_plan(pool, plan, lu.parent)
 
+    def update_logical_unit(self, lu, fields):
+        """Take back an LU a client POSTs on its tier: a larger
+        UnitCapacity grows it (its content gains zeros at the end, a thick
+        unit takes the space from the pool); nothing else may change."""
+        with self.registry.lock:
+            pool = lu.pool
+            self._measure_usage(pool)
+            name = fields.get('name', lu.name)
+            if name != lu.name:
+                _bad('Logical unit %s cannot be renamed to %s.' % (
+                    lu.name, name), FIXED_UNIT)
+            capacity = fields.get('capacity_gb', lu.capacity_gb)
+            if capacity < lu.capacity_gb - GB_TOLERANCE:
+                _bad('Logical unit %s cannot shrink from %.4f GB to %.4f '
+                     'GB.' % (lu.name, lu.capacity_gb, capacity), NO_SHRINK)
+            growth = storage.gb_to_bytes(capacity) - lu.size_bytes
+            if growth <= 0:
+                return lu
+            if not lu.thin and growth > pool.free_bytes:
+                _bad('Shared storage pool %s has %.4f GB free; logical unit '
+                     '%s needs %.4f GB more.' % (
+                         pool.name, pool.free_gb, lu.name,
+                         _bytes_to_gb(growth)), NO_SPACE)
+            lu.capacity_gb = capacity
+            # A new blob: a linked clone may share its image's (a hard
+            # link), which keeps its size.
+            self._copy_content(lu, lu)
+            self.registry.changed(lu)
+            self.registry.changed(pool, detail='LogicalUnit')
+            return lu
+
     def update_shared_storage_pool(self, pool, fields):
         """Make the pool's LUs match a posted LogicalUnits list: units the
         list lacks are removed, units listed without a UDID are created,
@@ -529,11 +562,16 @@ class SSPOps:
             except OSError:
                 # No hard links on this file system: copy instead.
                 pass
-        with self.content.open_reader(source.udid) as reader, \
-                self.content.open_writer(clone.udid) as writer:
-            files.copy_data_regions(reader, writer)
-            writer.truncate(clone.size_bytes)
+        self._copy_content(source, clone)
         return _allocated_bytes(clone_path)
+
+    def _copy_content(self, source, lu):
+        """Give ``lu`` a blob of its own holding ``source``'s data regions
+        (holes stay holes), as large as ``lu``."""
+        with self.content.open_reader(source.udid) as reader, \
+                self.content.open_writer(lu.udid) as writer:
+            files.copy_data_regions(reader, writer)
+            writer.truncate(lu.size_bytes)
 
     def _measure_usage(self, pool):
         """Bring the thin LUs' used bytes up to date with their blobs

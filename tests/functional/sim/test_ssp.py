@@ -253,6 +253,33 @@ class TestLogicalUnits(SSPTestBase):
         self.assertEqual(lu.udid, listed.udid)
         self.assertEqual(lu.udid, self.model.find_logical_unit(lu.udid).udid)
 
+    def test_a_unit_posted_with_a_larger_capacity_grows(self):
+        data = pattern(MB, b'grow')
+        image_w = self.upload_image('image_grow', data)
+        tier_w, clone_w = tsk_stg.crt_lu(self.read_tier(), 'boot_grow', 0,
+                                         typ=DISK, clone=image_w)
+        etags = (self.lu('boot_grow').etag, self.pool.etag)
+        [lu_w] = pvm_stg.LUEnt.search(self.adapter, parent=tier_w,
+                                      name='boot_grow')
+        lu_w._capacity(2)
+        lu_w.update()
+        clone = self.lu('boot_grow')
+        self.assertEqual(2.0, clone.capacity_gb)
+        self.assertEqual(2 * GIB, self.model.content.size(clone.udid))
+        # The clone keeps its bytes and reads zeros beyond them; its image
+        # (whose blob it shared) keeps its own size.
+        self.assertEqual(data, self.content_of(clone.udid, MB))
+        with self.model.content.open_reader(clone.udid) as blob:
+            blob.seek(GIB)
+            self.assertEqual(bytes(4096), blob.read(4096))
+        image = self.lu('image_grow')
+        self.assertEqual(image.size_bytes,
+                         self.model.content.size(image.udid))
+        self.assertNotEqual(etags, (clone.etag, self.pool.etag))
+        [listed] = pvm_stg.LUEnt.search(self.adapter, parent=tier_w,
+                                        name='boot_grow')
+        self.assertEqual(2.0, listed.capacity)
+
     def test_crt_lu_on_the_ssp_returns_the_refreshed_pool(self):
         ssp_w, lu_w = tsk_stg.crt_lu(self.read_ssp(), 'disk_a', 3,
                                      thin=False, typ=DISK)
@@ -496,6 +523,30 @@ class TestRefusals(SSPTestBase):
         self.assertEqual(before, self.pool_state())
         tsk_stg.rm_ssp_storage(self.read_ssp(), [image_w, clone_w])
         self.assertEqual([], self.pool.logical_units)
+
+    def test_a_unit_cannot_shrink_or_be_renamed(self):
+        tier_w, _lu_w = tsk_stg.crt_lu(self.read_tier(), 'steady', 2)
+        before = self.pool_state()
+        for tag, value, code, text in (
+                ('UnitCapacity', '1', ssp_model.NO_SHRINK, 'shrink'),
+                ('UnitName', 'other', ssp_model.FIXED_UNIT, 'renamed')):
+            [lu_w] = pvm_stg.LUEnt.search(self.adapter, parent=tier_w,
+                                          name='steady')
+            lu_w.set_parm_value(tag, value)
+            exc = self.assertRaises(pvm_exc.HttpError, lu_w.update)
+            self.assert_refused(exc, 400, code, text)
+            self.assertEqual(before, self.pool_state())
+
+    def test_a_thick_unit_grows_only_into_free_space(self):
+        tier_w, _lu_w = tsk_stg.crt_lu(self.read_tier(), 'thick_g', 400,
+                                       thin=False)
+        before = self.pool_state()
+        [lu_w] = pvm_stg.LUEnt.search(self.adapter, parent=tier_w,
+                                      name='thick_g')
+        lu_w._capacity(600)
+        exc = self.assertRaises(pvm_exc.HttpError, lu_w.update)
+        self.assert_refused(exc, 400, ssp_model.NO_SPACE, '112.0000 GB')
+        self.assertEqual(before, self.pool_state())
 
     def test_pool_update_naming_an_unknown_udid(self):
         tsk_stg.crt_lu(self.read_tier(), 'real', 1)
