@@ -413,7 +413,8 @@ class SSPOps:
     def update_logical_unit(self, lu, fields):
         """Take back an LU a client POSTs on its tier: a larger
         UnitCapacity grows it (its content gains zeros at the end, a thick
-        unit takes the space from the pool); nothing else may change."""
+        unit takes the space from the pool) as far as the pool has free
+        space; nothing else may change."""
         with self.registry.lock:
             pool = lu.pool
             self._measure_usage(pool)
@@ -428,7 +429,9 @@ class SSPOps:
             growth = storage.gb_to_bytes(capacity) - lu.size_bytes
             if growth <= 0:
                 return lu
-            if not lu.thin and growth > pool.free_bytes:
+            # As for a new unit, thin or thick: no request may ask for
+            # more than the pool has free.
+            if growth > pool.free_bytes:
                 _bad('Shared storage pool %s has %.4f GB free; logical unit '
                      '%s needs %.4f GB more.' % (
                          pool.name, pool.free_gb, lu.name,

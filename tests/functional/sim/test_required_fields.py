@@ -261,7 +261,7 @@ class WritableBodies:
             self.vswitch_create(), self.vnet_create(),
             self.bridge_update(), self.vg_disks_update(),
             self.vg_media_update(), self.ssp_update(), self.lu_create(),
-            self.file_create(), self.job_submission(),
+            self.lu_update(), self.file_create(), self.job_submission(),
         ]
 
     # ---------------------------------------------------------- sending
@@ -397,6 +397,11 @@ class WritableBodies:
             self.creator(tier_w.schema_type, tier_w.uuid,
                          pvm_stg.LUEnt.schema_type),
             (Required('UnitName', TEXT), Required('UnitCapacity', FLOAT)))
+
+    def lu_update(self):
+        [lu_w] = pvm_stg.LUEnt.get(self.adapter, parent=self.tier())
+        return self.update('LogicalUnit update', lu_w, (
+            Required('UnitName', TEXT), Required('UnitCapacity', FLOAT)))
 
     def file_create(self):
         file_w = pvm_file.File.bld(

@@ -548,6 +548,16 @@ class TestRefusals(SSPTestBase):
         self.assert_refused(exc, 400, ssp_model.NO_SPACE, '112.0000 GB')
         self.assertEqual(before, self.pool_state())
 
+    def test_a_thin_unit_grows_only_into_free_space_too(self):
+        tier_w, _lu_w = tsk_stg.crt_lu(self.read_tier(), 'thin_g', 1)
+        before = self.pool_state()
+        [lu_w] = pvm_stg.LUEnt.search(self.adapter, parent=tier_w,
+                                      name='thin_g')
+        lu_w._capacity(1e12)
+        exc = self.assertRaises(pvm_exc.HttpError, lu_w.update)
+        self.assert_refused(exc, 400, ssp_model.NO_SPACE, '512.0000 GB free')
+        self.assertEqual(before, self.pool_state())
+
     def test_pool_update_naming_an_unknown_udid(self):
         tsk_stg.crt_lu(self.read_tier(), 'real', 1)
         ssp_w = self.read_ssp()
