@@ -17,6 +17,7 @@ from pypowervm.tasks import partition as pvm_partition
 from nova_powervm import adapter as pvm_adapter
 from nova_powervm import conf
 from nova_powervm import disk
+from nova_powervm.disk import driver as pvm_disk_driver
 from nova_powervm.disk import snapshot as pvm_snapshot
 from nova_powervm import event
 from nova_powervm import flows
@@ -24,6 +25,7 @@ from nova_powervm import host
 from nova_powervm import media
 from nova_powervm import mgmt
 from nova_powervm import orphans
+from nova_powervm import resize
 from nova_powervm import vif as pvm_vif
 from nova_powervm import vm
 from nova_powervm import volume as pvm_volume
@@ -160,30 +162,50 @@ class PowerVMDriver(driver.ComputeDriver):
     def spawn(self, context, instance, image_meta, injected_files,
               admin_password, allocations, network_info=None,
               block_device_info=None, power_on=True, accel_info=None):
+        self._bring_up(
+            instance, image_meta, network_info, block_device_info,
+            flows.BootDisk(self.disk_driver, context),
+            flows.ConfigDrive(injected_files, network_info, admin_password),
+            power_on, exception.InstanceDeployFailure)
+
+    def _bring_up(self, instance, image_meta, network_info,
+                  block_device_info, boot_disk, config_drive, power_on,
+                  failure_cls):
+        """Run the flow that makes ``instance``'s LPAR on this host and
+        brings it up: VIFs, ``config_drive`` if the instance has one,
+        ``boot_disk`` unless it boots from a volume, volumes; errors that
+        are not nova's become ``failure_cls``."""
         pvm_vif.check_supported(network_info)
         bdms = _volume_bdms(block_device_info)
-        volumes = [flows.Volume(self._volume(instance, bdm['connection_info']),
-                                on_connected=_saver(bdm))
-                   for bdm in bdms]
-        boot_disk = None
-        if not _boots_from_volume(bdms):
-            boot_disk = flows.BootDisk(self.disk_driver, context)
-        config_drive = None
-        if media.required(instance):
-            config_drive = flows.ConfigDrive(injected_files, network_info,
-                                             admin_password)
-        flow = flows.spawn(self.adapter, self.host_wrapper, instance,
-                           image_meta, power_on=power_on,
-                           network=self._network(network_info),
-                           config_drive=config_drive, boot_disk=boot_disk,
-                           volumes=volumes)
-        _run(flow, instance, exception.InstanceDeployFailure)
+        flow = flows.spawn(
+            self.adapter, self.host_wrapper, instance, image_meta,
+            power_on=power_on, network=self._network(network_info),
+            config_drive=config_drive if media.required(instance) else None,
+            boot_disk=None if _boots_from_volume(bdms) else boot_disk,
+            volumes=self._volumes(instance, bdms))
+        _run(flow, instance, failure_cls)
+
+    def _volumes(self, instance, bdms):
+        """The flows.Volumes of nova's volume block device mappings."""
+        return [flows.Volume(self._volume(instance, bdm['connection_info']),
+                             on_connected=_saver(bdm))
+                for bdm in bdms]
 
     def destroy(self, context, instance, network_info, block_device_info=None,
                 destroy_disks=True, destroy_secrets=True):
-        has_config_drive = media.required(instance)
         volumes = [self._volume(instance, bdm['connection_info'])
                    for bdm in _volume_bdms(block_device_info)]
+        if resize.reverting_in_place(context, instance):
+            # nova's revert of a resize on this host destroys "the resized
+            # instance", which is the instance's only LPAR: it is only
+            # readied again as the resize readied it (stopped, volumes
+            # released: nova connects them anew), and
+            # finish_revert_migration gives it its flavor back.
+            _run(flows.stop_for_move(self.adapter, instance, volumes,
+                                     restore=False),
+                 instance, exception.InstanceTerminationFailure)
+            return
+        has_config_drive = media.required(instance)
         mgmt.close_console(self.platform, self.adapter, instance)
         vfc_ports = pvm_npiv.has_ports(instance)
         flow = flows.destroy(self.adapter, instance, platform=self.platform,
@@ -222,6 +244,110 @@ class PowerVMDriver(driver.ComputeDriver):
                block_device_info=None, bad_volumes_callback=None,
                accel_info=None, share_info=None):
         vm.reboot(self.adapter, instance, hard=reboot_type == 'HARD')
+
+    # ------------------------------------------------- resize, migration
+    def migrate_disk_and_power_off(self, context, instance, dest, flavor,
+                                   network_info, block_device_info=None,
+                                   timeout=0, retry_interval=0):
+        """Ready the instance to move to ``flavor`` (on this host or
+        another): stop it, let go of its volumes, grow its boot disk.
+
+        What cannot be done (a smaller root disk, a boot disk only this
+        host reaches going elsewhere) is refused before anything changes;
+        a failure gives the instance back as it was.  Either way nova gets
+        InstanceFaultRollback and puts the instance back in its state.
+        """
+        bdms = _volume_bdms(block_device_info)
+        disk_driver = None if _boots_from_volume(bdms) else self.disk_driver
+        in_place = resize.stays_on_host(context, instance, dest)
+        resize.check_move(instance, flavor, in_place, disk_driver)
+        disk_bytes = None
+        if disk_driver is not None and \
+                flavor.root_gb > instance.flavor.root_gb:
+            disk_bytes = flavor.root_gb * pvm_disk_driver.GIB
+        flow = flows.stop_for_move(
+            self.adapter, instance,
+            [self._volume(instance, bdm['connection_info']) for bdm in bdms],
+            timeout=timeout, disk_driver=disk_driver, disk_bytes=disk_bytes)
+        flows.run_or_roll_back(flow, instance)
+        return {} if in_place else resize.storage_info(disk_driver)
+
+    def finish_migration(self, context, migration, instance, disk_info,
+                         network_info, image_meta, resize_instance,
+                         allocations, block_device_info=None, power_on=True,
+                         share_info=None):
+        """Bring the instance up with its new flavor (``instance.flavor``
+        now): on the same host its LPAR is updated, elsewhere this host
+        makes one and maps the boot disk the source left in shared
+        storage."""
+        bdms = _volume_bdms(block_device_info)
+        if resize.same_host(migration):
+            self._resize_in_place(instance, bdms, power_on)
+            return
+        resize.check_disk_info(disk_info, self.disk_driver)
+        # The config drive is written anew: its media stay on the source.
+        self._bring_up(
+            instance, image_meta, network_info, block_device_info,
+            flows.MovedBootDisk(self.disk_driver),
+            flows.ConfigDrive([], network_info, None), power_on,
+            exception.ResizeError)
+
+    def _resize_in_place(self, instance, bdms, power_on):
+        """Give the LPAR the new flavor, connect its volumes, start it.
+
+        After a failure the LPAR gets back its old flavor, volumes and
+        power state: the instance is as it was before the resize (but for
+        a grown disk), which nova learns from InstanceFaultRollback.
+        """
+        volumes = self._volumes(instance, bdms)
+        try:
+            flows.run_or_roll_back(flows.resize_in_place(
+                self.adapter, self.host_wrapper, instance,
+                flavor=instance.flavor, prior_flavor=instance.old_flavor,
+                volumes=volumes, power_on=power_on), instance)
+        except exception.InstanceFaultRollback:
+            with excutils.save_and_reraise_exception():
+                # Undone, but for what migrate_disk_and_power_off did; a
+                # failure here replaces the rollback: nova then marks the
+                # instance in error.
+                LOG.warning('Bringing the instance back up as it was.',
+                            instance=instance)
+                flows.run(flows.resize_in_place(
+                    self.adapter, self.host_wrapper, instance,
+                    volumes=volumes, power_on=power_on), instance)
+
+    def confirm_migration(self, context, migration, instance, network_info):
+        """Forget the instance's LPAR on the source of a move: it goes
+        with what it had on this host (adapters, config drive, the boot
+        disk's mappings); the disk stays, the destination uses it."""
+        if resize.same_host(migration):
+            LOG.info('The resized LPAR is the instance\'s own; nothing to '
+                     'remove.', instance=instance)
+            return
+        self.destroy(context, instance, network_info, destroy_disks=False)
+
+    def finish_revert_migration(self, context, instance, network_info,
+                                migration, block_device_info=None,
+                                power_on=True, share_info=None):
+        """Bring the instance back up on the source with its old flavor
+        (``instance.flavor`` again): the LPAR resized on this host gets it
+        back; the LPAR left here by a move never lost it."""
+        flavor = instance.flavor if resize.same_host(migration) else None
+        _run(flows.resize_in_place(
+            self.adapter, self.host_wrapper, instance, flavor=flavor,
+            prior_flavor=instance.new_flavor,
+            volumes=self._volumes(instance,
+                                  _volume_bdms(block_device_info)),
+            power_on=power_on), instance, exception.ResizeError)
+
+    def check_instance_shared_storage_local(self, context, instance):
+        """Where this host's boot disks are; nova asks the other host of
+        a move whether its disks are there too (a revert then keeps the
+        disk)."""
+        return resize.storage_info(self.disk_driver)
+
+    def check_instance_shared_storage_remote(self, context, data):
+        return resize.shares_storage(self.disk_driver, data)
 
     def snapshot(self, context, instance, image_id, update_task_state):
         """Upload the instance's boot disk to Glance as a raw image."""

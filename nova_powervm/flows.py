@@ -7,11 +7,13 @@ step's exception reaches the caller.
 
 import dataclasses
 
+from nova import exception
 from oslo_log import log as logging
 import taskflow.engines
 from taskflow import exceptions as tf_exc
 from taskflow.listeners import logging as tf_logging
 from taskflow.patterns import linear_flow
+from taskflow import states as tf_states
 
 from nova_powervm.tasks import network as tf_net
 from nova_powervm.tasks import storage as tf_stg
@@ -56,6 +58,21 @@ class BootDisk:
     disk_driver: object
     context: object
 
+    def task(self, instance, image_meta):
+        return tf_stg.CreateDiskForImage(self.disk_driver, self.context,
+                                         instance, image_meta)
+
+
+@dataclasses.dataclass(frozen=True)
+class MovedBootDisk:
+    """The boot disk of an instance moved from another host, in storage
+    both hosts reach (a disk.driver.DiskAdapter that is ``shared``)."""
+
+    disk_driver: object
+
+    def task(self, instance, image_meta):
+        return tf_stg.FindDisk(self.disk_driver, instance)
+
 
 @dataclasses.dataclass(frozen=True)
 class Volume:
@@ -72,7 +89,8 @@ class Volume:
 
 def spawn(adapter, host_w, instance, image_meta, power_on=True,
           network=None, config_drive=None, boot_disk=None, volumes=()):
-    """The flow that brings a new instance up on the host.
+    """The flow that brings a new instance up on the host (or one moved
+    here from another host).
 
     The partition comes first and is powered on last.  What the instance
     boots from and talks through (boot disk, config drive media, network
@@ -81,9 +99,9 @@ def spawn(adapter, host_w, instance, image_meta, power_on=True,
 
     :param network: a Network to plug, or None for no network tasks.
     :param config_drive: a ConfigDrive to build, or None for none.
-    :param boot_disk: a BootDisk to make from the image and attach, or
-                      None for an instance without one (booting from a
-                      volume).
+    :param boot_disk: a BootDisk to make from the image and attach (a
+                      MovedBootDisk to find and attach), or None for an
+                      instance without one (booting from a volume).
     :param volumes: the Volumes to connect, the boot volume first.
     """
     flow = linear_flow.Flow('spawn_%s' % instance.uuid)
@@ -93,9 +111,7 @@ def spawn(adapter, host_w, instance, image_meta, power_on=True,
     if network is not None:
         flow.add(*_plug_network_tasks(adapter, instance, network))
     if boot_disk is not None:
-        flow.add(tf_stg.CreateDiskForImage(boot_disk.disk_driver,
-                                           boot_disk.context, instance,
-                                           image_meta))
+        flow.add(boot_disk.task(instance, image_meta))
     if config_drive is not None:
         # With a boot disk, attach_disk maps the drive's media with it:
         # one update of the VIOS for both.
@@ -103,12 +119,15 @@ def spawn(adapter, host_w, instance, image_meta, power_on=True,
                                     connect=boot_disk is None))
     if boot_disk is not None:
         flow.add(tf_stg.AttachDisk(boot_disk.disk_driver, instance))
-    flow.add(*(tf_stg.ConnectVolume(volume.adapter, volume.on_connected,
-                                    index)
-               for index, volume in enumerate(volumes)))
+    flow.add(*_connect_volume_tasks(volumes))
     if power_on:
         flow.add(tf_vm.PowerOn(adapter, instance))
     return flow
+
+
+def _connect_volume_tasks(volumes):
+    return [tf_stg.ConnectVolume(volume.adapter, volume.on_connected, index)
+            for index, volume in enumerate(volumes)]
 
 
 def _plug_network_tasks(adapter, instance, network):
@@ -187,6 +206,49 @@ def destroy(adapter, instance, platform=None, config_drive=False,
     return flow
 
 
+def stop_for_move(adapter, instance, volumes=(), timeout=0, restore=True,
+                  disk_driver=None, disk_bytes=None):
+    """The flow that readies an instance's LPAR to be moved or resized:
+    stop it, let go of its volumes (nova ends their connections to this
+    host next), grow its boot disk.
+
+    :param volumes: the VolumeAdapters of its volumes.
+    :param timeout: seconds its operating system gets to shut down.
+    :param restore: a failure connects the volumes again and starts the
+                    LPAR again if it was on: the instance is as it was.
+    :param disk_driver: the disk driver of the boot disk to grow ...
+    :param disk_bytes: ... to this size, the last step: a grown disk
+                       cannot shrink again.
+    """
+    flow = linear_flow.Flow('stop_for_move_%s' % instance.uuid)
+    flow.add(tf_vm.PowerOff(adapter, instance, timeout=timeout,
+                            restore=restore))
+    flow.add(*(tf_stg.DisconnectVolume(volume, index, reconnect=restore)
+               for index, volume in enumerate(volumes)))
+    if disk_bytes is not None:
+        flow.add(tf_stg.ExtendDisk(disk_driver, instance, disk_bytes))
+    return flow
+
+
+def resize_in_place(adapter, host_w, instance, flavor=None,
+                    prior_flavor=None, volumes=(), power_on=True):
+    """The flow that brings back up, on this host, an LPAR that
+    stop_for_move readied: it takes ``flavor`` (unless None), connects its
+    volumes and starts.  A failure undoes each step (``prior_flavor``
+    again), leaving the LPAR as stop_for_move left it.
+
+    :param volumes: the Volumes to connect.
+    """
+    flow = linear_flow.Flow('resize_in_place_%s' % instance.uuid)
+    if flavor is not None:
+        flow.add(tf_vm.UpdateLPAR(adapter, host_w, instance, flavor,
+                                  prior_flavor))
+    flow.add(*_connect_volume_tasks(volumes))
+    if power_on:
+        flow.add(tf_vm.PowerOn(adapter, instance))
+    return flow
+
+
 def remove_storage(adapter, disk_driver, instance, destroy_disks=True,
                    volumes=(), vfc_ports=False):
     """The flow that removes what an instance whose LPAR is gone already
@@ -220,8 +282,32 @@ def run(flow, instance):
     When several steps failed (a step and a revert), the first failure is
     raised: it is what went wrong; the rest is already logged.
     """
-    engine = taskflow.engines.load(flow, engine='serial')
+    _run(_engine(flow, instance))
+
+
+def run_or_roll_back(flow, instance):
+    """Run ``flow`` like ``run``; when it fails and every step it took is
+    undone, raise nova's InstanceFaultRollback of a ResizeError: the
+    instance is as it was, and nova puts it back in the state it was in.
+    When an undo failed too, its failure is raised: nova marks the
+    instance in error.
+    """
+    engine = _engine(flow, instance)
+    try:
+        _run(engine)
+    except Exception as exc:
+        if engine.storage.get_flow_state() != tf_states.REVERTED:
+            raise
+        raise exception.InstanceFaultRollback(
+            inner_exception=exception.ResizeError(reason=exc)) from exc
+
+
+def _engine(flow, instance):
     LOG.debug('Running flow %s.', flow.name, instance=instance)
+    return taskflow.engines.load(flow, engine='serial')
+
+
+def _run(engine):
     try:
         with tf_logging.DynamicLoggingListener(engine, log=LOG):
             engine.run()

@@ -194,14 +194,20 @@ def builder_attributes(instance, image_meta):
 
     :raises nova.exception.InvalidAttribute: a bad ``powervm:`` extra spec.
     """
-    flavor = instance.flavor
+    return _flavor_attributes(instance, instance.flavor,
+                              partition_type(image_meta))
+
+
+def _flavor_attributes(instance, flavor, env):
+    """LPARBuilder attributes of ``instance`` with ``flavor`` as an LPAR
+    of type ``env``."""
     attrs = {
         pvm_bldr.NAME: pvm_util.sanitize_partition_name_for_api(
             instance.name),
         pvm_bldr.UUID: get_pvm_uuid(instance),
         pvm_bldr.MEM: flavor.memory_mb,
         pvm_bldr.VCPU: flavor.vcpus,
-        pvm_bldr.ENV: partition_type(image_meta),
+        pvm_bldr.ENV: env,
         # Remote restart is what lets an evacuation keep the partition;
         # the standardizer drops it on hosts without the capability.
         pvm_bldr.SRR_CAPABLE: True,
@@ -228,6 +234,20 @@ def _shared_pool_id(adapter, host_w, name):
     return pools[0].id
 
 
+def _builder(adapter, host_w, attrs):
+    """pypowervm's LPARBuilder of ``attrs``, its shared processor pool
+    found by name."""
+    pool_name = attrs.pop(extra_specs.SHARED_PROC_POOL_NAME, None)
+    if pool_name is not None:
+        attrs[pvm_bldr.SPP] = _shared_pool_id(adapter, host_w, pool_name)
+    return pvm_bldr.LPARBuilder(adapter, attrs, _standardizer(host_w))
+
+
+# What pypowervm raises for attributes it cannot build an LPAR from.
+_BUILD_ERRORS = (pvm_bldr.LPARBuilderException, pvm_vldn.ValidatorException,
+                 ValueError, TypeError)
+
+
 def build_lpar(adapter, host_w, instance, image_meta):
     """A validated, not yet created, LPAR wrapper for ``instance``.
 
@@ -235,15 +255,10 @@ def build_lpar(adapter, host_w, instance, image_meta):
             the host or the host's free resources.
     """
     attrs = builder_attributes(instance, image_meta)
-    pool_name = attrs.pop(extra_specs.SHARED_PROC_POOL_NAME, None)
-    if pool_name is not None:
-        attrs[pvm_bldr.SPP] = _shared_pool_id(adapter, host_w, pool_name)
     try:
-        lpar_w = pvm_bldr.LPARBuilder(
-            adapter, attrs, _standardizer(host_w)).build()
+        lpar_w = _builder(adapter, host_w, attrs).build()
         pvm_vldn.LPARWrapperValidator(lpar_w, host_w).validate_all()
-    except (pvm_bldr.LPARBuilderException, pvm_vldn.ValidatorException,
-            ValueError, TypeError) as exc:
+    except _BUILD_ERRORS as exc:
         raise exception.InstanceDeployFailure(reason=exc) from exc
     return lpar_w
 
@@ -261,6 +276,26 @@ def create_lpar(adapter, host_w, instance, image_meta):
         return lpar_w.create(parent=host_w)
     except pvm_exc.Error as exc:
         raise exception.InstanceDeployFailure(reason=exc) from exc
+
+
+def update_lpar(adapter, host_w, instance, flavor):
+    """Give ``instance``'s (stopped) LPAR the memory, processors and
+    ``powervm:`` settings of ``flavor``, in place: its adapters, storage
+    and partition ID stay.  NovaLink checks that the host can give them.
+
+    :raises nova.exception.ResizeError: pypowervm cannot build such an
+            LPAR, or NovaLink refused it.
+    """
+    lpar_w = get_lpar(adapter, instance)
+    LOG.info('Giving LPAR %(lpar)s flavor %(flavor)s.',
+             {'lpar': lpar_w.name, 'flavor': flavor.name},
+             instance=instance)
+    try:
+        attrs = _flavor_attributes(instance, flavor, lpar_w.env)
+        _builder(adapter, host_w, attrs).rebuild(lpar_w)
+        lpar_w.update()
+    except _BUILD_ERRORS + (pvm_exc.Error,) as exc:
+        raise exception.ResizeError(reason=exc) from exc
 
 
 def create_outcome_unknown(exc):
@@ -316,18 +351,26 @@ def power_on(adapter, instance, lpar_w=None):
             raise exception.InstancePowerOnFailure(reason=exc) from exc
 
 
-def power_off(adapter, instance, timeout=0):
+def is_on(lpar_w):
+    """Whether the LPAR is in a state a power off acts on."""
+    return lpar_w.state in _STOPPABLE
+
+
+def power_off(adapter, instance, timeout=0, lpar_w=None):
     """Stop ``instance``'s LPAR unless it is already off.
 
     :param timeout: seconds the operating system gets to shut down (OS
                     shutdown, then the service processor's normal and hard
                     power offs); 0 means a hard power off straight away.
+    :param lpar_w: the LPAR's wrapper if the caller just read it: saves
+                   reading it again.
     :raises nova.exception.InstancePowerOffFailure: NovaLink failed to.
     """
     with _power_lock(instance):
         try:
-            lpar_w = get_lpar(adapter, instance)
-            if lpar_w.state not in _STOPPABLE:
+            if lpar_w is None:
+                lpar_w = get_lpar(adapter, instance)
+            if not is_on(lpar_w):
                 LOG.debug('LPAR is %s; no power off needed.', lpar_w.state,
                           instance=instance)
                 return

@@ -87,6 +87,9 @@ class DiskAdapter(abc.ABC):
     # pypowervm's wrapper class of this driver's disks, as a vSCSI mapping
     # shows its backing storage.
     disk_wrapper_class = None
+    # Whether other hosts reach the disks too: a move to another host then
+    # takes the disk along.
+    shared = False
 
     def __init__(self, adapter, host_uuid):
         self.adapter = adapter
@@ -101,9 +104,30 @@ class DiskAdapter(abc.ABC):
     def capacity(self):
         """A DiskCapacity read from NovaLink now (one REST call)."""
 
+    @property
+    @abc.abstractmethod
+    def storage_id(self):
+        """What names the storage the disks are in: the same on every
+        host that reaches it."""
+
     @abc.abstractmethod
     def disk_name(self, instance):
         """The name of ``instance``'s boot disk."""
+
+    @abc.abstractmethod
+    def find_disk(self, instance):
+        """The storage wrapper (to map) of ``instance``'s boot disk.
+
+        :raises nova.exception.DiskNotFound: there is none.
+        """
+
+    @abc.abstractmethod
+    def extend_disk(self, instance, size_bytes):
+        """Grow ``instance``'s boot disk to ``size_bytes`` (rounded up as
+        the storage rounds); a disk as large already stays as it is.
+
+        :raises nova.exception.DiskNotFound: there is none.
+        """
 
     @abc.abstractmethod
     def create_disk_from_image(self, context, instance, image_meta):

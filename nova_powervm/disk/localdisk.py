@@ -96,10 +96,25 @@ class LocalStorage(driver.DiskAdapter):
     def vios_uuids(self):
         return [self.vios_uuid]
 
+    @property
+    def storage_id(self):
+        return self.vg_uuid
+
     def _volume_group(self):
         return pvm_stg.VG.get(self.adapter, uuid=self.vg_uuid,
                               parent_type=pvm_vios.VIOS,
                               parent_uuid=self.vios_uuid)
+
+    def _volume_group_update(self, name, change):
+        """Read the volume group and update it if ``change(vg_w)`` says it
+        changed it; the read is under pypowervm's lock of the volume
+        group, and done again when another update came in between."""
+        update = pvm_tx.WrapperTask(name, pvm_stg.VG.getter(
+            self.adapter, self.vg_uuid, parent_class=pvm_vios.VIOS,
+            parent_uuid=self.vios_uuid))
+        update.add_functor_subtask(change)
+        vg_w, _provided = update.execute()
+        return vg_w
 
     def _find_vdisks(self, name, vg_w=None):
         vg_w = vg_w or self._volume_group()
@@ -169,13 +184,9 @@ class LocalStorage(driver.DiskAdapter):
                 added = True
             return added
 
-        # The read under pypowervm's lock of the volume group: another
-        # batch of this process cannot change it in between.
-        update = pvm_tx.WrapperTask('copy_volumes', pvm_stg.VG.getter(
-            self.adapter, self.vg_uuid, parent_class=pvm_vios.VIOS,
-            parent_uuid=self.vios_uuid))
-        update.add_functor_subtask(add_copies)
-        vg_w, _provided = update.execute()
+        # Another batch of this process cannot change the volume group
+        # between the read and the update.
+        vg_w = self._volume_group_update('copy_volumes', add_copies)
         for index, (_source_w, name, _size_gb) in enumerate(copies):
             if outcomes[index] is None:
                 made = self._find_vdisks(name, vg_w)
@@ -222,6 +233,36 @@ class LocalStorage(driver.DiskAdapter):
     def delete_disk(self, instance):
         return self._remove_vdisks(self.disk_name(instance))
 
+    def find_disk(self, instance):
+        name = self.disk_name(instance)
+        found = self._find_vdisks(name)
+        if not found:
+            raise self._not_found(name)
+        return found[0]
+
+    def _not_found(self, name):
+        return exception.DiskNotFound(location='%s/%s' % (
+            CONF.powervm.volume_group_name or self.vg_uuid, name))
+
+    def extend_disk(self, instance, size_bytes):
+        name = self.disk_name(instance)
+        # NovaLink sizes logical volumes in whole GB.
+        size_gb = math.ceil(size_bytes / driver.GIB)
+
+        def grow(vg_w):
+            found = self._find_vdisks(name, vg_w)
+            if not found:
+                raise self._not_found(name)
+            if found[0].capacity >= size_gb:
+                return False
+            LOG.info('Growing logical volume %(name)s from %(old)s GB to '
+                     '%(new)d GB.', {'name': name, 'old': found[0].capacity,
+                                     'new': size_gb}, instance=instance)
+            found[0].capacity = size_gb
+            return True
+
+        self._volume_group_update('extend_%s' % name, grow)
+
     @contextlib.contextmanager
     def snapshot_source(self, instance):
         """A copy of the boot disk, deleted on exit.
@@ -231,12 +272,7 @@ class LocalStorage(driver.DiskAdapter):
         partition as well.  A copy also holds still while the instance
         keeps writing to its disk.
         """
-        name = self.disk_name(instance)
-        found = self._find_vdisks(name)
-        if not found:
-            raise exception.DiskNotFound(location='%s/%s' % (
-                CONF.powervm.volume_group_name or self.vg_uuid, name))
-        boot_w = found[0]
+        boot_w = self.find_disk(instance)
         copy_name = snapshot_copy_name(instance)
         # A copy a snapshot left when nova-compute died in the middle.
         self._remove_vdisks(copy_name)

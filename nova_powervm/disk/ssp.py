@@ -66,6 +66,8 @@ class SSPDiskAdapter(driver.DiskAdapter):
     """Boot disks in a shared storage pool (``[powervm] cluster_name``)."""
 
     disk_wrapper_class = pvm_stg.LU
+    # Every node of the cluster, on whichever host, reaches the pool.
+    shared = True
 
     def __init__(self, adapter, host_uuid):
         super().__init__(adapter, host_uuid)
@@ -84,6 +86,10 @@ class SSPDiskAdapter(driver.DiskAdapter):
     @property
     def vios_uuids(self):
         return list(self._vios_uuids)
+
+    @property
+    def storage_id(self):
+        return self.ssp_uuid
 
     def _pool(self):
         return pvm_stg.SSP.get(self.adapter, uuid=self.ssp_uuid)
@@ -111,6 +117,31 @@ class SSPDiskAdapter(driver.DiskAdapter):
         _tier_w, lu_w = pvm_tstg.crt_lu(self.tier_w, name, size_gb,
                                         thin=True, clone=image_lu)
         return pvm_stg.LU.bld_ref(self.adapter, lu_w.name, lu_w.udid)
+
+    def find_disk(self, instance):
+        lu_w = self._disk_lu(instance)
+        return pvm_stg.LU.bld_ref(self.adapter, lu_w.name, lu_w.udid)
+
+    def _disk_lu(self, instance):
+        name = self.disk_name(instance)
+        found = self._find_disk_lus(name)
+        if not found:
+            raise exception.DiskNotFound(location='%s/%s' % (
+                self.tier_w.name, name))
+        return found[0]
+
+    def extend_disk(self, instance, size_bytes):
+        # pypowervm has no helper for it: NovaLink takes the LU back with
+        # a larger UnitCapacity.
+        lu_w = self._disk_lu(instance)
+        size_gb = size_bytes / driver.GIB
+        if lu_w.capacity >= size_gb:
+            return
+        LOG.info('Growing logical unit %(name)s from %(old)s GB to '
+                 '%(new)s GB.', {'name': lu_w.name, 'old': lu_w.capacity,
+                                 'new': size_gb}, instance=instance)
+        lu_w._capacity(size_gb)
+        lu_w.update()
 
     def _storage_for_mapping(self, disk):
         return pvm_stg.LU.bld_ref(self.adapter, disk.name, disk.udid)
@@ -163,10 +194,4 @@ class SSPDiskAdapter(driver.DiskAdapter):
     def snapshot_source(self, instance):
         """The boot disk itself: an LU can back several target devices,
         so it maps to the management partition while the LPAR uses it."""
-        name = self.disk_name(instance)
-        found = self._find_disk_lus(name)
-        if not found:
-            raise exception.DiskNotFound(location='%s/%s' % (
-                self.tier_w.name, name))
-        yield self._vios_uuids[0], pvm_stg.LU.bld_ref(
-            self.adapter, found[0].name, found[0].udid)
+        yield self._vios_uuids[0], self.find_disk(instance)

@@ -67,6 +67,35 @@ class AttachDisk(task.Task):
         undo.quietly(self.disk_driver.disconnect_disk, self.instance)
 
 
+class FindDisk(task.Task):
+    """Find the instance's existing boot disk (provides ``boot_disk``): a
+    disk another host made, in storage both reach.  Nothing to revert:
+    the disk is not this step's."""
+
+    def __init__(self, disk_driver, instance):
+        super().__init__(name='find_disk', provides=BOOT_DISK)
+        self.disk_driver = disk_driver
+        self.instance = instance
+
+    def execute(self):
+        return self.disk_driver.find_disk(self.instance)
+
+
+class ExtendDisk(task.Task):
+    """Grow the boot disk to ``size_bytes`` (rounded up to whole GB).  A
+    disk cannot shrink again, so there is nothing to revert: the step is
+    last of those that may fail in its flow."""
+
+    def __init__(self, disk_driver, instance, size_bytes):
+        super().__init__(name='extend_disk')
+        self.disk_driver = disk_driver
+        self.instance = instance
+        self.size_bytes = size_bytes
+
+    def execute(self):
+        self.disk_driver.extend_disk(self.instance, self.size_bytes)
+
+
 class DetachDisk(task.Task):
     """Remove every mapping of the boot disk.  Nothing to revert: the
     flows that detach a disk tear the instance down."""
@@ -122,15 +151,29 @@ class ConnectVolume(task.Task):
 
 
 class DisconnectVolume(task.Task):
-    """Disconnect a Cinder volume from the LPAR.  Nothing to revert: the
-    flows that disconnect volumes detach or tear down."""
+    """Disconnect a Cinder volume from the LPAR.
 
-    def __init__(self, volume, index=0):
+    :param reconnect: revert connects it again (a move that failed gives
+                      the instance back its volumes).  Otherwise there is
+                      nothing to revert: the flows that disconnect volumes
+                      detach or tear down.
+    """
+
+    def __init__(self, volume, index=0, reconnect=False):
         super().__init__(name='disconnect_volume_%d' % index)
         self.volume = volume
+        self.reconnect = reconnect
 
     def execute(self):
         self.volume.disconnect()
+
+    def revert(self, result, flow_failures, **kwargs):
+        if self.reconnect:
+            LOG.warning('Connecting %s again after the failure.',
+                        self.volume.describe(), instance=self.volume.instance)
+            # A failure here is the flow's to raise: the instance is not
+            # as it was.
+            self.volume.connect()
 
 
 class RemoveVirtualFCPorts(task.Task):

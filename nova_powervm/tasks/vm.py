@@ -74,18 +74,63 @@ class PowerOn(task.Task):
 class PowerOff(task.Task):
     """Stop the LPAR.
 
-    Nothing to undo: the flows that stop an LPAR tear the instance down,
-    and a stopped LPAR is the safe state for a teardown that failed.
+    :param restore: revert starts the LPAR again if this step stopped it
+                    (a move that failed gives the instance back as it
+                    was).  Otherwise there is nothing to undo: the flows
+                    that stop an LPAR tear the instance down, and a
+                    stopped LPAR is the safe state for a teardown that
+                    failed.
     """
 
-    def __init__(self, adapter, instance, timeout=0):
+    def __init__(self, adapter, instance, timeout=0, restore=False):
         super().__init__(name='power_off')
         self.adapter = adapter
         self.instance = instance
         self.timeout = timeout
+        self.restore = restore
+        self.was_on = False
 
     def execute(self):
-        vm.power_off(self.adapter, self.instance, timeout=self.timeout)
+        if not self.restore:
+            vm.power_off(self.adapter, self.instance, timeout=self.timeout)
+            return
+        # Read first: a stop that failed (or whose answer was lost) may
+        # have stopped it all the same.
+        lpar_w = vm.get_lpar(self.adapter, self.instance)
+        self.was_on = vm.is_on(lpar_w)
+        vm.power_off(self.adapter, self.instance, timeout=self.timeout,
+                     lpar_w=lpar_w)
+
+    def revert(self, result, flow_failures, **kwargs):
+        if self.was_on:
+            LOG.warning('Starting the LPAR again after the failure.',
+                        instance=self.instance)
+            # A failure here is the flow's to raise: the instance is not
+            # as it was.
+            vm.power_on(self.adapter, self.instance)
+
+
+class UpdateLPAR(task.Task):
+    """Give the (stopped) LPAR the settings of ``flavor``; revert gives it
+    those of ``prior_flavor`` again."""
+
+    def __init__(self, adapter, host_w, instance, flavor, prior_flavor):
+        super().__init__(name='update_lpar')
+        self.adapter = adapter
+        self.host_w = host_w
+        self.instance = instance
+        self.flavor = flavor
+        self.prior_flavor = prior_flavor
+
+    def execute(self):
+        vm.update_lpar(self.adapter, self.host_w, self.instance,
+                       self.flavor)
+
+    def revert(self, result, flow_failures, **kwargs):
+        LOG.warning('Giving the LPAR its flavor %s again after the failure.',
+                    self.prior_flavor.name, instance=self.instance)
+        vm.update_lpar(self.adapter, self.host_w, self.instance,
+                       self.prior_flavor)
 
 
 class DeleteLPAR(task.Task):

@@ -115,17 +115,23 @@ class SimulatorConfig(fixtures.Fixture):
     pointing at it and the NovaLink partition's local side of it.
 
     :param sim: a started NovaLinkFixture.
+    :param index: the endpoint (managed system) to point at.  The local
+                  side serves every endpoint: the configuration of
+                  endpoint 0 sets it up.
+    :param host: the compute host's name ([DEFAULT] host).
     :param options: further ``[powervm]`` options.
     """
 
-    def __init__(self, sim, **options):
+    def __init__(self, sim, index=0, host=HOST, **options):
         super().__init__()
         self.sim = sim
+        self.index = index
+        self.host = host
         self.options = options
 
     def _setUp(self):
         self.conf = self.useFixture(config_fixture.Config(CONF))
-        endpoint = self.sim.endpoints[0]
+        endpoint = self.sim.endpoints[self.index]
         options = {
             'host': endpoint.host, 'port': endpoint.port,
             'protocol': endpoint.protocol,
@@ -136,7 +142,9 @@ class SimulatorConfig(fixtures.Fixture):
         }
         options.update(self.options)
         self.conf.config(group='powervm', **options)
-        self.conf.config(host=HOST)
+        self.conf.config(host=self.host)
+        if self.index:
+            return
         # The NovaLink partition's side of the simulator (snapshot disks,
         # VNC consoles) for the 'simulator' mgmt platform.
         self.useFixture(sim_platform.PlatformFixture(self.sim))
@@ -151,18 +159,23 @@ class DriverFixture(fixtures.Fixture):
 
     :param sim: a started NovaLinkFixture.
     :param init_host: call init_host now (and cleanup_host at the end).
+    :param index: the endpoint (managed system) the driver manages.
+    :param host: the compute host's name.
     :param options: further ``[powervm]`` options.
     """
 
-    def __init__(self, sim, init_host=True, **options):
+    def __init__(self, sim, init_host=True, index=0, host=HOST, **options):
         super().__init__()
         self.sim = sim
         self.init_host_now = init_host
+        self.index = index
+        self.host = host
         self.options = options
 
     def _setUp(self):
-        self.conf = self.useFixture(
-            SimulatorConfig(self.sim, **self.options)).conf
+        self.conf = self.useFixture(SimulatorConfig(
+            self.sim, index=self.index, host=self.host,
+            **self.options)).conf
         self.virtapi = EventVirtAPI()
         self.driver = nova_driver.load_compute_driver(
             self.virtapi, COMPUTE_DRIVER)
@@ -173,8 +186,8 @@ class DriverFixture(fixtures.Fixture):
             self.init_host()
 
     def init_host(self):
-        self.driver.init_host(HOST)
-        self.addCleanup(self.driver.cleanup_host, HOST)
+        self.driver.init_host(self.host)
+        self.addCleanup(self.driver.cleanup_host, self.host)
 
 
 class DriverBDM(dict):
@@ -199,6 +212,10 @@ def block_device_info(*bdms):
 class DriverTestCase(test.TestCase):
     """A simulated NovaLink, the driver on it and nova's database."""
 
+    # Managed systems the simulator serves (the driver manages the first).
+    SYSTEMS = 1
+    # Whether the VIOSes of every system form one SSP cluster.
+    SHARED_SSP = False
     # Client LPARs the simulator starts with (not nova's).
     SIM_LPARS = 0
     # Whether the NovaLink partition hosts I/O (is the management VIOS).
@@ -209,7 +226,9 @@ class DriverTestCase(test.TestCase):
     def setUp(self):
         super().setUp()
         self.sim = self.useFixture(
-            sim_fixture.NovaLinkFixture(lpars=self.SIM_LPARS,
+            sim_fixture.NovaLinkFixture(systems=self.SYSTEMS,
+                                        shared_ssp=self.SHARED_SSP,
+                                        lpars=self.SIM_LPARS,
                                         event_wait=0.2,
                                         novalink_io=self.NOVALINK_IO))
         self.driver_fixture = self.useFixture(
