@@ -115,6 +115,13 @@ class TestNovaDriverSuite(test_virt_drivers._VirtDriverTestCase,
     test_live_migration = test_virt_drivers.catch_notimplementederror(
         test_virt_drivers._VirtDriverTestCase.test_live_migration)
 
+    # [powervm] disk_driver of the tests that need another than localdisk:
+    # the resize test moves its instance to another host ('dest_host'),
+    # which only a disk in a shared storage pool can follow.
+    DISK_DRIVERS = {
+        'test_migrate_disk_and_power_off': {'disk_driver': 'ssp'},
+    }
+
     def setUp(self):
         super().setUp()
         # nova's set-up made two GlanceFixtures whose test image has no
@@ -137,7 +144,8 @@ class TestNovaDriverSuite(test_virt_drivers._VirtDriverTestCase,
         the driver loaded next is configured for."""
         self.sim = self.useFixture(sim_fixture.NovaLinkFixture(
             event_wait=0.2))
-        self.useFixture(fixtures.SimulatorConfig(self.sim))
+        self.useFixture(fixtures.SimulatorConfig(
+            self.sim, **self.DISK_DRIVERS.get(self._testMethodName, {})))
         self.useFixture(fixtures_lib.MonkeyPatch(
             'nova_powervm.volume._ADAPTERS',
             {'fake': fake_volume_class(self.sim)}))
