@@ -84,9 +84,11 @@ class Simulator:
             importlib.import_module(module)
         self.handlers = dict(HANDLERS)
         model.registry.subscribe(self._on_change)
+        model.registry.subscribe_views(self._on_view_change)
 
     def close(self):
         self.model.registry.unsubscribe(self._on_change)
+        self.model.registry.unsubscribe_views(self._on_view_change)
         self.events.close()
         if self.jobs is not None:
             self.jobs.close()
@@ -102,6 +104,11 @@ class Simulator:
             return
         self.events.publish(event_type, self.base_url + resource.href,
                             detail)
+
+    def _on_view_change(self, event_type, resource, detail, system):
+        if self.scope is system:
+            self.events.publish(event_type, self.base_url + resource.href,
+                                detail)
 
     # --------------------------------------------------------------- WSGI
     def _handler(self, name):
@@ -242,13 +249,13 @@ class Simulator:
         rtype = self._rtype(segments[0])
         if not rtype.root and len(segments) <= 2:
             if len(segments) == 2 and rtype.root_entry:
-                obj = self.model.get(segments[1], rtype.name)
+                obj = self._served(segments[1], rtype.name)
                 return _Target(rtype, None, obj)
             raise HttpError(404, '%s is only served under its parent.' %
                             rtype.name)
         parent = None
         if len(segments) >= 3:
-            parent = self.model.get(segments[1], rtype.name)
+            parent = self._served(segments[1], rtype.name)
             child_type = self._rtype(segments[2])
             if rtype.name not in child_type.parents:
                 raise HttpError(404, '%s has no %s children.' % (
@@ -256,7 +263,7 @@ class Simulator:
             rtype, segments = child_type, segments[2:]
         obj = None
         if len(segments) == 2:
-            obj = self.model.get(segments[1], rtype.name)
+            obj = self._served(segments[1], rtype.name)
             if parent is not None and \
                     not model_mod.registry.served_under(obj, parent):
                 raise HttpError(404, '%s %s is not under %s' % (
@@ -264,6 +271,15 @@ class Simulator:
         elif len(segments) > 2:
             raise HttpError(404, 'Path too deep.')
         return _Target(rtype, parent, obj)
+
+    def _served(self, uuid, kind):
+        """The object of ``kind`` with ``uuid``, if this NovaLink serves
+        it: another system's objects are unknown here, as on a real
+        NovaLink."""
+        obj = self.model.get(uuid, kind)
+        if not self.in_scope(obj):
+            raise model_mod.NotFound('%s %s' % (kind, uuid))
+        return obj
 
     def _rtype(self, name):
         try:

@@ -52,6 +52,18 @@ The SAN behind the VIOSes (one for every system of the simulator):
 
 VIOSes see SAN changes only when they look again (LUARecovery, rescans).
 
+What the system this endpoint serves allows of partition mobility (a
+migration that fails midway is a fault rule: job "Migrate", outcome
+job_failure with "midway": true; how long one runs is the latency
+model's per_job_operation "Migrate"):
+
+    GET    /sim/mobility          {"active_capable",
+                                  "max_active_migrations",
+                                  "proc_compat_modes", "active_migrations"}
+    PATCH  /sim/mobility          {"active_capable"?,
+                                  "max_active_migrations"?,
+                                  "proc_compat_modes"?: [mode...]}
+
 The files of the NovaLink partition of the system this endpoint serves
 (what FileIO disks are served from):
 
@@ -180,6 +192,8 @@ def _route(sim, request, parts):
         return _route_san(sim.model.san, request, parts[1:])
     if parts == ['files']:
         return _files(sim, request)
+    if parts == ['mobility']:
+        return _mobility(sim, request)
     raise ControlError(404, 'Unknown control resource /sim/%s.' %
                        '/'.join(parts))
 
@@ -246,12 +260,17 @@ def _change_lun(san, request, naa):
     return _json(lun.describe())
 
 
+def _own_system(sim):
+    """The endpoint's system (its first, for a simulator serving
+    several)."""
+    return next(s for s in sim.model.systems if sim.in_scope(s))
+
+
 def _files(sim, request):
-    """The NovaLink files of the endpoint's system (its first, for a
-    simulator serving several)."""
+    """The NovaLink files of the endpoint's system."""
     _allow(request.method, 'GET', 'POST', 'PATCH', 'DELETE')
     model = sim.model
-    system = next(s for s in model.systems if sim.in_scope(s))
+    system = _own_system(sim)
     if request.method == 'DELETE':
         _model_call(model.remove_novalink_file, system,
                   **_fields(request, ('path',), ()))
@@ -263,6 +282,21 @@ def _files(sim, request):
     with model.registry.lock:
         files = dict(system.mgmt_partition.files)
     return _json(files, 201 if request.method == 'POST' else 200)
+
+
+def _mobility(sim, request):
+    _allow(request.method, 'GET', 'PATCH')
+    model = sim.model
+    system = _own_system(sim)
+    if request.method == 'PATCH':
+        _model_call(model.set_mobility, system, **_fields(
+            request, (), ('active_capable', 'max_active_migrations',
+                          'proc_compat_modes')))
+    with model.registry.lock:
+        return _json({'active_capable': system.active_lpm_capable,
+                      'max_active_migrations': system.max_active_migrations,
+                      'proc_compat_modes': list(system.proc_compat_modes),
+                      'active_migrations': system.active_migrations})
 
 
 def _change_rbd_image(san, request, name):

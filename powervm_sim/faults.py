@@ -98,16 +98,25 @@ def _reason_phrase(status):
 
 @dataclasses.dataclass(frozen=True)
 class JobFailure:
-    """Accept the job, then end it with this failed status and message."""
+    """Accept the job, then end it with this failed status and message.
+
+    The job changes nothing; or, ``midway``, it starts (its intermediate
+    state shows: a partition starting, migrating) and fails when it would
+    have completed, leaving what its operation leaves on such a failure
+    (a power job undoes its start; a migration waits for MigrateRecover).
+    """
 
     message: str
     status: str = 'FAILED_BEFORE_COMPLETION'
+    midway: bool = False
 
     def __post_init__(self):
         _check_text('message', self.message)
         if self.status not in JOB_FAILURE_STATUSES:
             _reject('status', 'one of %s' % sorted(JOB_FAILURE_STATUSES),
                     self.status)
+        if not isinstance(self.midway, bool):
+            _reject('midway', 'true or false', self.midway)
 
 
 @dataclasses.dataclass(frozen=True)

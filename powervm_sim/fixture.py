@@ -18,6 +18,7 @@ from powervm_sim import faults as faults_mod
 from powervm_sim import model as model_mod
 from powervm_sim import server as server_mod
 from powervm_sim.model import builder
+from powervm_sim.model import mobility
 
 # requests verifies HTTPS against the bundle this variable names.
 _CA_BUNDLE = 'REQUESTS_CA_BUNDLE'
@@ -28,6 +29,10 @@ FIXTURE_PORTALS = ['192.0.2.50:3260', '192.0.2.51:3260']
 FIXTURE_CHAP = ('fixture', 'fixture-chap-secret')
 # Where novalink_file makes its files.
 FIXTURE_FILE_DIR = '/var/lib/nova/volumes'
+# What fail_migrations' migrations fail with.
+MIGRATION_FAILURE = ('%s The partition migration stopped midway: the mover '
+                     'service partitions lost their connection. Recover '
+                     'the partition.' % mobility.FAILED_MIDWAY)
 
 
 class Endpoint:
@@ -166,6 +171,27 @@ class NovaLinkFixture(fixtures.Fixture):
     def adapter(self, index=0, **kwargs):
         """A pypowervm Adapter logged on to endpoint ``index``."""
         return pvm_adpt.Adapter(self.session(index, **kwargs))
+
+    def set_mobility(self, index, **changes):
+        """Change what the system of endpoint ``index`` allows of
+        migrations: ``active_capable`` (bool), ``max_active_migrations``,
+        ``proc_compat_modes`` (the processor compatibility modes it runs).
+        """
+        self.model.set_mobility(self.endpoints[index].system, **changes)
+
+    def migration_seconds(self, seconds):
+        """How long each Migrate job runs from now on: the partition is
+        'migrating running' (and served by both NovaLinks) meanwhile."""
+        self.latency.per_job_operation['Migrate'] = seconds
+
+    def fail_migrations(self, message=MIGRATION_FAILURE, count=1):
+        """The next ``count`` migrations fail midway: the Migrate job fails
+        with ``message`` and the partition stays 'migrating running', its
+        MigrationState 'Migration_Failed', until MigrateRecover.  Returns
+        the fault rule's id."""
+        return self.faults.add(faults_mod.FaultRule(
+            job='Migrate', max_count=count, outcome=faults_mod.JobFailure(
+                message, status='COMPLETED_WITH_ERROR', midway=True)))
 
     def fc_lun(self, size_gb=1, vioses=None, target=None, initiators=None,
                **kwargs):

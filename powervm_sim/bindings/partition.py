@@ -20,7 +20,7 @@ _PARTITION_QUICK = {
 def _partitions_of(model, parent, kind):
     if parent is None:
         return model.registry.of_kind(kind)
-    return [p for p in parent.partitions if p.kind == kind]
+    return [p for p in parent.served_partitions if p.kind == kind]
 
 
 # Sections of the VIOS document that a group-scoped POST replaces, by xag

@@ -26,6 +26,7 @@ from oslo_log import log as logging
 
 from powervm_sim import app as app_mod
 from powervm_sim import model as model_mod
+from powervm_sim.model import partition as part_mod
 from powervm_sim.model import registry as registry_mod
 
 LOG = logging.getLogger(__name__)
@@ -42,15 +43,9 @@ ACTIVE_STATUSES = frozenset({NOT_STARTED, RUNNING})
 ALREADY_ON = 'HSCL3681'
 ALREADY_OFF = 'HSCL1558'
 NO_RMC = 'HSCL0DB4'
-# The HMC's generic "not in a state under which this operation can be
-# performed" (seen in pypowervm's job_response_completed_failed capture).
-BAD_STATE = 'HSCL05DF'
-# Codes the simulator chose for failures pypowervm does not inspect.
+BAD_STATE = part_mod.BAD_STATE
+# A code the simulator chose for failures pypowervm does not inspect.
 BAD_PARAMETER = 'HSCL0B5C'
-MIGRATION_TARGET_UNKNOWN = 'HSCLA318'
-MIGRATION_NOT_RUNNING = 'HSCLA319'
-MIGRATION_NO_SWITCH = 'HSCLA31A'
-NO_MIGRATION = 'HSCLA31B'
 
 # Finished jobs nobody deleted are forgotten, oldest first, beyond this.
 DEFAULT_RETAIN = 1000
@@ -80,6 +75,14 @@ class Plan:
     finish: typing.Callable
     # () -> None; undoes the intermediate state when the job is cancelled.
     cancel: typing.Callable | None = None
+    # () -> None; what a failure midway (a JobFailure fault with midway)
+    # leaves of the intermediate state; the cancel when None.
+    fail: typing.Callable | None = None
+
+    def undo_on_failure(self):
+        undo = self.fail or self.cancel
+        if undo is not None:
+            undo()
 
 
 @dataclasses.dataclass(eq=False)
@@ -140,13 +143,14 @@ class JobStore:
 
         ``start`` returns a Plan, a results dict or None; JobError and
         model Conflicts end the job at once. ``failure`` (a JobFailure
-        outcome) skips ``start`` and ends the job with its status.
+        outcome) ends the job with its status: at once, skipping
+        ``start``, or, midway, when it would have completed.
         """
         job.status = RUNNING
         job.started = registry_mod.now_ms()
         job.forced_failure = failure
         finished_early = False
-        if failure is None:
+        if failure is None or failure.midway:
             finished_early = self._start(job, start)
         with self._lock:
             self._jobs[job.job_id] = job
@@ -258,6 +262,8 @@ class JobStore:
         self._unschedule(job)
         failure = job.forced_failure
         if failure is not None:
+            if job.plan is not None:
+                job.plan.undo_on_failure()
             self._end(job, failure.status, failure.message)
             return
         try:

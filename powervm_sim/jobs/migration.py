@@ -1,128 +1,184 @@
 """Partition mobility jobs: MigrateValidate, Migrate, MigrateAbort,
-MigrateRecover (between the managed systems the simulator serves)."""
+MigrateRecover, between the managed systems the simulator serves.
+
+The jobs read the parameters pypowervm's tasks.migration sends (a
+malformed one fails the job with BAD_PARAMETER before anything is
+checked); the model (model/mobility.py) checks and moves.  A Migrate job
+runs for the latency model's time of 'Migrate': the partition migrates
+meanwhile, and an abort (to the source's NovaLink, which runs the job)
+brings it back.
+"""
+
+import ipaddress
+import re
 
 from powervm_sim import jobs
-from powervm_sim import model as model_mod
-from powervm_sim.model import partition as part_mod
+from powervm_sim.model import mobility
+from powervm_sim.model import network
+
+TARGET = 'TargetManagedSystemName'
+SCSI_MAPPINGS = 'VirtualSCSIMappings'
+FC_MAPPINGS = 'VirtualFCMappings'
+VLAN_MAPPINGS = 'VlanMappings'
+MSP_ADDRESSES = ('DestMSPIPaddr', 'SourceMSPIPaddr')
+# pypowervm sends '2' to override; '1' leaves the check on.
+_OVERRIDES = {'1': False, '2': True}
+_SHARED_POOLS = 64
+_MAC = re.compile(r'[0-9A-Fa-f]{12}')
+_NUMBER = re.compile(r'[0-9]{1,9}')
 
 
-def _migration_check(ctx):
-    """Validate a migration; return (lpar, target, _Landing)."""
-    lpar, model = ctx.target, ctx.model
-    name = ctx.required('TargetManagedSystemName')
-    target = next((s for s in model.systems if s.name == name), None)
-    if target is None:
-        raise jobs.JobError('%s The target managed system %s is not known.' % (
-            jobs.MIGRATION_TARGET_UNKNOWN, name))
-    if target is lpar.parent:
-        raise jobs.JobError(
-            '%s Partition %s is already on managed system %s.' % (
-                jobs.MIGRATION_TARGET_UNKNOWN, lpar.name, name))
-    if lpar.state != part_mod.RUNNING:
-        raise jobs.JobError(
-            '%s Partition %s must be running to migrate; it is %s.' % (
-                jobs.MIGRATION_NOT_RUNNING, lpar.name, lpar.state))
-    if not target.active_lpm_capable:
-        raise jobs.JobError(
-            '%s Managed system %s cannot receive active migrations.' % (
-                jobs.MIGRATION_TARGET_UNKNOWN, name))
-    return lpar, target, _target_ready(ctx.model, lpar, target)
+def _bad(name, value, why):
+    raise jobs.JobError('%s The job parameter %s (%r) %s.' % (
+        jobs.BAD_PARAMETER, name, value[:80], why))
 
 
-class _Landing:
-    """What ``lpar`` finds on the target: each CNA's virtual switch (by
-    adapter UUID) and the new server side of each storage adapter."""
+def _move_request(ctx):
+    """The MoveRequest of the job's parameters."""
+    for name in MSP_ADDRESSES:
+        _addresses(ctx, name)
+    # Validated only: the simulated systems have no affinity to score.
+    ctx.flag('Affinity')
+    return mobility.MoveRequest(
+        target_name=ctx.required(TARGET),
+        scsi=_adapter_specs(ctx, SCSI_MAPPINGS, fields=4),
+        fc=_adapter_specs(ctx, FC_MAPPINGS, fields=5),
+        vlans=_vlan_specs(ctx),
+        ovs_override=_override(ctx, 'OVSOverride'),
+        vlan_bridge_override=_override(ctx, 'VLANBridgeOverride'),
+        shared_pool_id=_shared_pool(ctx))
 
-    def __init__(self, switches, mappings):
-        self.switches = switches
-        self.mappings = mappings
+
+def _items(ctx, name):
+    """The comma-separated items of parameter ``name`` (none if absent)."""
+    value = ctx.param(name)
+    if value is None:
+        return []
+    items = value.split(',')
+    if not all(item.strip() for item in items):
+        _bad(name, value, 'has an empty item')
+    return [item.strip() for item in items]
 
 
-def _target_ready(model, lpar, target):
-    """Check the target can take ``lpar``; return its _Landing."""
-    target.check_capacity(lpar.mem_desired, lpar.proc_units)
-    return _Landing(_switch_map(lpar, target),
-                    model.plan_migration(lpar, target))
+def _addresses(ctx, name):
+    for item in _items(ctx, name):
+        try:
+            ipaddress.ip_address(item)
+        except ValueError:
+            _bad(name, item, 'is not an IP address')
 
 
-def _switch_map(lpar, target):
-    """Each CNA's switch on the target: the switch of the same name."""
-    by_name = {s.name: s for s in target.vswitches}
-    mapping = {}
-    for adapter in lpar.adapters:
-        vswitch = getattr(adapter, 'vswitch', None)
-        if vswitch is None:
-            continue
-        if vswitch.name not in by_name:
-            raise jobs.JobError(
-                '%s Managed system %s has no virtual switch %s for adapter '
-                '%d of partition %s.' % (
-                    jobs.MIGRATION_NO_SWITCH, target.name, vswitch.name,
-                    adapter.slot, lpar.name))
-        mapping[adapter.uuid] = by_name[vswitch.name]
-    return mapping
+def _override(ctx, name):
+    value = (ctx.param(name) or '1').strip()
+    if value not in _OVERRIDES:
+        _bad(name, value, 'must be 1 or 2')
+    return _OVERRIDES[value]
+
+
+def _shared_pool(ctx):
+    value = ctx.param('SharedProcPoolID')
+    if value is None:
+        return None
+    return ctx.integer('SharedProcPoolID', 0, _SHARED_POOLS - 1)
+
+
+def _number(name, item, text, optional=True):
+    if not text and optional:
+        return None
+    if not _NUMBER.fullmatch(text):
+        _bad(name, item, 'has %r where a number belongs' % text)
+    return int(text)
+
+
+def _adapter_specs(ctx, name, fields):
+    """{client slot: AdapterSpec} of a mapping parameter:
+    ``slot/vios-name/vios-id[/[vios-slot][/[port]]]`` (no port for
+    vSCSI), with a VIOS name, ID or both."""
+    specs = {}
+    for item in _items(ctx, name):
+        parts = item.split('/')
+        if not 3 <= len(parts) <= fields:
+            _bad(name, item, 'must have 3 to %d fields separated by "/"' %
+                 fields)
+        parts += [''] * (5 - len(parts))
+        slot = _number(name, item, parts[0], optional=False)
+        spec = mobility.AdapterSpec(
+            vios_name=parts[1] or None,
+            vios_id=_number(name, item, parts[2]),
+            slot=_number(name, item, parts[3]), port=parts[4] or None)
+        if spec.vios_name is None and spec.vios_id is None:
+            _bad(name, item, 'names no Virtual I/O Server')
+        if slot in specs:
+            _bad(name, item, 'maps slot %d twice' % slot)
+        specs[slot] = spec
+    return specs
+
+
+def _vlan_specs(ctx):
+    """{MAC: (PVID, tagged VLANs)} of ``MAC/PVID[/VLAN VLAN...]`` items."""
+    vlans = {}
+    for item in _items(ctx, VLAN_MAPPINGS):
+        parts = item.split('/')
+        if len(parts) not in (2, 3) or not _MAC.fullmatch(parts[0]):
+            _bad(VLAN_MAPPINGS, item, 'must be a MAC of 12 hexadecimal '
+                 'digits, "/", a VLAN and maybe "/" and more VLANs')
+        mac = parts[0].upper()
+        if mac in vlans:
+            _bad(VLAN_MAPPINGS, item, 'maps MAC %s twice' % mac)
+        tagged = parts[2].split() if len(parts) == 3 else []
+        ids = [_number(VLAN_MAPPINGS, item, text, optional=False)
+               for text in [parts[1]] + tagged]
+        if not all(1 <= vlan <= network.MAX_VLAN for vlan in ids):
+            _bad(VLAN_MAPPINGS, item, 'has a VLAN outside 1-%d' %
+                 network.MAX_VLAN)
+        vlans[mac] = (ids[0], tuple(ids[1:]))
+    return vlans
 
 
 @jobs.operation('MigrateValidate', 'LogicalPartition')
 def migrate_validate(ctx):
+    request = _move_request(ctx)
     with ctx.model.registry.lock:
-        _migration_check(ctx)
+        ctx.model.plan_move(ctx.target, request)
 
 
 @jobs.operation('Migrate', 'LogicalPartition')
 def migrate(ctx):
-    model = ctx.model
+    model, lpar = ctx.model, ctx.target
+    request = _move_request(ctx)
     with model.registry.lock:
-        lpar, target, _ = _migration_check(ctx)
-        model.set_partition_state(lpar, part_mod.MIGRATING)
+        plan = model.plan_move(lpar, request)
+        model.begin_move(plan)
 
     def finish():
         with model.registry.lock:
-            jobs.still_there(model, lpar)
-            try:
-                # The target may have filled up while the job ran.
-                landing = _target_ready(model, lpar, target)
-            except (jobs.JobError, model_mod.Conflict):
-                model.set_partition_state(lpar, part_mod.RUNNING)
-                raise
-            _move_partition(model, lpar, target, landing)
-            model.set_partition_state(lpar, part_mod.RUNNING)
+            model.complete_move(plan)
 
     def cancel():
         with model.registry.lock:
-            model.set_partition_state(lpar, part_mod.RUNNING)
+            model.abandon_move(lpar)
 
-    return jobs.Plan(finish, cancel)
+    def fail():
+        with model.registry.lock:
+            model.fail_move(lpar)
 
-
-def _move_partition(model, lpar, target, landing):
-    """Re-home ``lpar`` (and its adapters) on ``target``; the target's
-    VIOSes take over the server side of its storage adapters.
-
-    The source NovaLink reports the partition deleted and the target's
-    reports it added, as each only sees its own system.
-    """
-    source = lpar.parent
-    model.registry.remove(lpar)
-    source.partitions.remove(lpar)
-    lpar.parent = target
-    lpar.partition_id = target.next_partition_id()
-    target.partitions.append(lpar)
-    for adapter in lpar.adapters:
-        if adapter.uuid in landing.switches:
-            adapter.vswitch = landing.switches[adapter.uuid]
-    model.move_mappings(lpar, landing.mappings)
-    model.registry.add(lpar)
-    for adapter in lpar.adapters:
-        model.registry.changed(adapter)
+    return jobs.Plan(finish, cancel, fail)
 
 
 @jobs.operation('MigrateAbort', 'LogicalPartition')
 def migrate_abort(ctx):
-    running = ctx.store.active_jobs('Migrate', ctx.target.uuid)
+    lpar = ctx.target
+    if lpar.migration is None or lpar.migration.failed:
+        raise jobs.JobError('%s Partition %s has no migration in progress.' %
+                            (mobility.NO_MIGRATION, lpar.name))
+    running = ctx.store.active_jobs('Migrate', lpar.uuid)
     if not running:
-        raise jobs.JobError('%s Partition %s has no migration in progress.' % (
-            jobs.NO_MIGRATION, ctx.target.name))
+        # The source's NovaLink runs the migration; the target's cannot
+        # stop it.
+        raise jobs.JobError(
+            '%s The migration of partition %s is run by the management '
+            'console of its source system; abort it there.' % (
+                jobs.BAD_STATE, lpar.name))
     for job in running:
         ctx.store.cancel(job.job_id)
 
@@ -132,13 +188,6 @@ def migrate_recover(ctx):
     lpar, model = ctx.target, ctx.model
     # Validated only: recovery never meets errors worth forcing through.
     ctx.flag('Force')
-    if ctx.store.active_jobs('Migrate', lpar.uuid):
-        raise jobs.JobError(
-            '%s The migration of partition %s is still running; abort it '
-            'instead.' % (jobs.BAD_STATE, lpar.name))
     with model.registry.lock:
-        if lpar.state != part_mod.MIGRATING:
-            raise jobs.JobError(
-                '%s Partition %s has no failed migration to recover.' % (
-                    jobs.NO_MIGRATION, lpar.name))
-        model.set_partition_state(lpar, part_mod.RUNNING)
+        model.check_recoverable(lpar)
+        model.abandon_move(lpar)

@@ -19,9 +19,6 @@ def handle_do(sim, request, target, tail):
         raise app_mod.HttpError(404, 'A job path ends in do/{Operation}.')
     op = jobs.lookup(target.rtype.name, tail[0])
     obj = target.obj
-    if obj is not None and not sim.in_scope(obj):
-        raise app_mod.HttpError(404, '%s %s is not managed here.' % (
-            obj.kind, obj.uuid))
     # Every operation served acts on one object named by its UUID.
     if obj is None:
         raise app_mod.HttpError(404, 'Job %s needs a %s UUID in the URL.' %

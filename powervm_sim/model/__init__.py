@@ -7,6 +7,7 @@ its object classes and the operations on them.
 import itertools
 
 from powervm_sim.model import mapping
+from powervm_sim.model import mobility
 from powervm_sim.model import network
 from powervm_sim.model import partition
 from powervm_sim.model import registry
@@ -20,7 +21,8 @@ NotFound = registry.NotFound
 
 
 class Model(partition.PartitionOps, network.NetworkOps, storage.StorageOps,
-            ssp.SSPOps, mapping.MappingOps, san_mod.SanOps):
+            ssp.SSPOps, mapping.MappingOps, san_mod.SanOps,
+            mobility.MobilityOps):
     """Every managed system the simulator serves, and their contents."""
 
     def __init__(self):

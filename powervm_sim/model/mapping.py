@@ -22,9 +22,11 @@ for.
 A migrating LPAR keeps its client adapters; the target system's VIOSes
 take over their server side (:meth:`MappingOps.plan_migration`), and the
 source VIOSes lose it.  Only storage a target VIOS reaches as well (a SAN
-disk of the same UDID, a logical unit of a cluster it is a node of) and
-NPIV mappings can move; a logical volume or an optical medium is one
-VIOS's own.
+disk of the same UDID configured there, a logical unit of a cluster it is
+a node of) and NPIV mappings can move; a logical volume or an optical
+medium is one VIOS's own.  A virtual FC adapter moves only if the second
+WWPN of its pair, which logs in on the target, reaches the LUNs the first
+reaches.
 """
 
 import dataclasses
@@ -56,6 +58,11 @@ PORT_FULL = 'HSCL8E08'
 BAD_TARGET = 'HSCL8E09'
 NO_WWPNS = 'HSCL8E0A'
 NOT_MIGRATABLE = 'HSCLA31C'
+VOPT_MAPPED = 'HSCLA320'
+# Real: the HMC/NovaLink code for a virtual FC client adapter no VIOS of
+# the destination can host (its most common cause, IBM support says, is a
+# second WWPN the SAN does not let reach the partition's LUNs).
+VFC_NOT_HOSTABLE = 'HSCLA319'
 
 # Virtual ports one physical FC port serves (NPIV).
 NPIV_PORTS_PER_PORT = 64
@@ -279,10 +286,22 @@ class VFCClientAdapter(ClientAdapter):
     kind: typing.ClassVar[str] = FC_CLIENT
 
     wwpns: tuple = ()
+    # Which WWPN of the pair the partition logs in with: the first, until
+    # a migration brings it up on the target with the other.
+    login: int = 0
 
     @property
     def wwpn_text(self):
         return ' '.join(self.wwpns)
+
+    @property
+    def active_wwpn(self):
+        return self.wwpns[self.login]
+
+    @property
+    def standby_wwpn(self):
+        """The WWPN that logs in on a migration's target."""
+        return self.wwpns[1 - self.login]
 
     @property
     def logins(self):
@@ -290,16 +309,16 @@ class VFCClientAdapter(ClientAdapter):
 
     @property
     def logged_in_wwpns(self):
-        """The WWPNs the adapter has logged in to the fabric: the first of
-        its pair while the partition runs, with its mapping on a physical
-        port; both while it migrates (the second logs in on the target;
-        Cinder is given the first alone)."""
+        """The WWPNs the adapter has logged in to the fabric: the active
+        one of its pair while the partition runs, with its mapping on a
+        physical port; both while it migrates (the standby one logs in on
+        the target)."""
         lpar = self.parent
         if self.server.port is None or not lpar.is_running:
             return []
         if lpar.state == part_mod.MIGRATING:
             return list(self.wwpns)
-        return list(self.wwpns[:1])
+        return [self.active_wwpn]
 
 
 # ------------------------------------------------------------ mappings
@@ -798,44 +817,66 @@ class MappingOps:
         self.registry.changed(adapter.parent)
 
     # -------------------------------------------------------- migration
-    def plan_migration(self, lpar, target):
+    def plan_migration(self, lpar, target, placements):
         """Where the server side of each storage adapter of ``lpar`` goes
         on system ``target`` (model lock held); changes nothing.
 
+        :param placements: {client slot: Placement} the migration's
+                           mapping parameters ask for; the other adapters
+                           go where their storage is reached.
         :raises registry.Conflict: a target VIOS cannot take one over.
         """
         reserved = SlotReservation()
         moves = []
         ports = {}           # target port -> adapters this plan adds
         for client in lpar.adapters:
+            placement = placements.get(client.slot)
             if isinstance(client, VSCSIClientAdapter):
                 moves.append(self._plan_scsi_move(lpar, client, target,
-                                                  reserved))
+                                                  placement, reserved))
             elif isinstance(client, VFCClientAdapter):
-                moves.append(_plan_fc_move(lpar, client, target, reserved,
-                                           ports))
+                self._check_standby_wwpn(lpar, client)
+                moves.append(_plan_fc_move(lpar, client, target, placement,
+                                           reserved, ports))
         return moves
 
-    def _plan_scsi_move(self, lpar, client, target, reserved):
+    def _plan_scsi_move(self, lpar, client, target, placement, reserved):
         source = client.server.vios
         devices = [m for m in source.scsi_mappings
                    if m.server is client.server and m.storage is not None]
         for mapping in devices:
-            if storage_kind(mapping.storage) in ('vdisk', 'vopt'):
-                raise _unmovable(lpar, client, '%s %s is on %s alone' % (
-                    _describe(mapping.storage), mapping.storage.name,
-                    source.name))
-        for vios in _preferred_vioses(source, target):
+            _check_movable(lpar, client, mapping.storage, source)
+        for vios in _candidates(source, target, placement):
             found = [_reachable(vios, m.storage) for m in devices]
             if None in found:
                 continue
             # Each device keeps its LUN on the new bus.
             luas = [m.target.lua if m.target else None for m in devices]
-            return _Move(client, vios, reserved.pick(vios, None), [
-                _Device(storage, lua, None)
-                for storage, lua in zip(found, luas, strict=True)])
-        raise _unmovable(lpar, client, 'no Virtual I/O Server of %s '
-                         'reaches its storage' % target.name)
+            return ServerMove(client, vios, _slot(reserved, vios, placement),
+                              [_Device(storage, lua, None) for storage, lua
+                               in zip(found, luas, strict=True)])
+        if placement is None:
+            raise _unmovable(lpar, client, 'no Virtual I/O Server of %s '
+                             'reaches its storage' % target.name)
+        raise _unmovable(lpar, client, '%s does not reach its storage' %
+                         placement.vios.name)
+
+    def _check_standby_wwpn(self, lpar, client):
+        """The standby WWPN logs in on the target: the SAN must let it
+        reach every LUN the active one reaches (else NovaLink refuses with
+        HSCLA319)."""
+        if client.server.port is None:
+            return
+        reached = {id(lun): lun for _, lun in self.san.fc_paths(
+            client.active_wwpn)}
+        kept = {id(lun) for _, lun in self.san.fc_paths(
+            client.standby_wwpn)}
+        missed = [lun.name for key, lun in reached.items()
+                  if key not in kept]
+        if missed:
+            raise _fc_not_hostable(lpar, client, 'its WWPN %s, which logs '
+                                   'in on the destination, reaches no %s' %
+                                   (client.standby_wwpn, ', '.join(missed)))
 
     def move_mappings(self, lpar, moves):
         """Hand the server side of ``lpar``'s adapters to the target
@@ -856,6 +897,8 @@ class MappingOps:
             move.client.server = server
             if isinstance(server, VFCServerAdapter):
                 server.port = move.port
+                # Up on the target with the standby WWPN, it stays with it.
+                move.client.login = 1 - move.client.login
                 move.vios.fc_mappings.append(VFCMapping(server=server))
                 self.registry.changed(move.vios, FC_EVENT)
                 continue
@@ -902,8 +945,19 @@ class MappingOps:
             server, VSCSIServerAdapter) else FC_EVENT)
 
 
+@dataclasses.dataclass(frozen=True)
+class Placement:
+    """Where a migration's mapping parameter puts the server side of a
+    client adapter: a target VIOS, maybe its slot and (FC) physical port.
+    """
+
+    vios: typing.Any
+    slot: int | None = None
+    port: str | None = None
+
+
 @dataclasses.dataclass
-class _Move:
+class ServerMove:
     """A client adapter's new server side on a migration's target."""
 
     client: ClientAdapter
@@ -913,33 +967,58 @@ class _Move:
     port: PhysicalFCPort | None = None
 
 
-def _plan_fc_move(lpar, client, target, reserved, ports):
+def _plan_fc_move(lpar, client, target, placement, reserved, ports):
     source = client.server.vios
     old_port = client.server.port
-    for vios in _preferred_vioses(source, target):
+    for vios in _candidates(source, target, placement):
         if old_port is None:
-            return _Move(client, vios, reserved.pick(vios, None))
+            return ServerMove(client, vios, _slot(reserved, vios, placement))
         free = [p for p in vios.fc_ports
-                if p.available_ports > ports.get(id(p), 0)]
+                if p.available_ports > ports.get(id(p), 0) and
+                (placement is None or placement.port in (None, p.name))]
         # The port of the same name, where it is free, else any free one.
         free.sort(key=lambda p: p.name != old_port.name)
         if free:
             ports[id(free[0])] = ports.get(id(free[0]), 0) + 1
-            return _Move(client, vios, reserved.pick(vios, None),
-                         port=free[0])
-    raise _unmovable(lpar, client, 'no Virtual I/O Server of %s has a '
-                     'free NPIV port' % target.name)
+            return ServerMove(client, vios, _slot(reserved, vios, placement),
+                              port=free[0])
+    if placement is None:
+        raise _fc_not_hostable(lpar, client, 'no Virtual I/O Server of %s '
+                               'has a free NPIV port' % target.name)
+    raise _fc_not_hostable(lpar, client, '%s has no free NPIV port %s' % (
+        placement.vios.name, placement.port or ''))
 
 
-def _preferred_vioses(source, target):
-    """The target's VIOSes, the one in the source VIOS's place first
-    (so the paths of a client stay on different VIOSes)."""
+def _candidates(source, target, placement):
+    """The target VIOSes that may take over an adapter of ``source``: the
+    one its mapping parameter names, else every one, the one in the source
+    VIOS's place first (so the paths of a client stay on different
+    VIOSes)."""
+    if placement is not None:
+        return [placement.vios]
     olds = [p for p in source.parent.partitions if p.has_physical_io]
     news = [p for p in target.partitions if p.has_physical_io]
     place = olds.index(source)
     if place < len(news):
         news.insert(0, news.pop(place))
     return news
+
+
+def _slot(reserved, vios, placement):
+    return reserved.pick(vios, placement.slot if placement else None)
+
+
+def _check_movable(lpar, client, storage, source):
+    kind = storage_kind(storage)
+    if kind == 'vopt':
+        raise registry.Conflict(
+            'Partition %s cannot migrate: virtual optical media %s is mapped '
+            'to it (slot %d); remove the mapping first.' % (
+                lpar.name, storage.name, client.slot), code=VOPT_MAPPED,
+            status=400)
+    if kind == 'vdisk':
+        raise _unmovable(lpar, client, '%s %s is on %s alone' % (
+            _describe(storage), storage.name, source.name))
 
 
 def _reachable(vios, storage):
@@ -953,10 +1032,17 @@ def _reachable(vios, storage):
 
 def _unmovable(lpar, client, why):
     return registry.Conflict(
-        'Partition %s cannot migrate: the %s in slot %d cannot move (%s).'
-        % (lpar.name, 'virtual Fibre Channel adapter' if isinstance(
-            client, VFCClientAdapter) else 'virtual SCSI adapter',
-           client.slot, why), code=NOT_MIGRATABLE, status=400)
+        'Partition %s cannot migrate: the virtual SCSI adapter in slot %d '
+        'cannot move (%s).' % (lpar.name, client.slot, why),
+        code=NOT_MIGRATABLE, status=400)
+
+
+def _fc_not_hostable(lpar, client, why):
+    return registry.Conflict(
+        "The migrating partition %s's virtual fibre channel client adapter "
+        '%d cannot be hosted by the existing Virtual I/O Server (VIOS) '
+        'partitions on the destination managed system (%s).' % (
+            lpar.name, client.slot, why), code=VFC_NOT_HOSTABLE, status=400)
 
 
 # ------------------------------------------------------------- helpers

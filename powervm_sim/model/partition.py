@@ -17,6 +17,13 @@ MIGRATING = 'migrating running'
 ERROR = 'error'
 # Slots 0 and 1 hold the virtual serial adapters of every partition.
 FIRST_FREE_SLOT = 2
+# The HMC's generic "not in a state under which this operation can be
+# performed" (seen in pypowervm's job_response_completed_failed capture).
+BAD_STATE = 'HSCL05DF'
+# MigrationState values (the ones pypowervm's LPAR wrapper names).
+NOT_MIGRATING = 'Not_Migrating'
+MIGRATION_STARTING = 'Migration_Starting'
+MIGRATION_FAILED = 'Migration_Failed'
 
 
 @dataclasses.dataclass(kw_only=True, eq=False)
@@ -76,6 +83,8 @@ class Partition(registry.Resource):
     alt_load_source: str = 'NONE'
     # Children kept by the model.
     adapters: list = dataclasses.field(default_factory=list, repr=False)
+    # A mobility.Migration while the partition moves to another system.
+    migration: typing.Any = None
 
     @property
     def system(self):
@@ -185,7 +194,15 @@ class Partition(registry.Resource):
 
     @property
     def migration_state(self):
-        return 'Not_Migrating'
+        if self.migration is None:
+            return NOT_MIGRATING
+        return MIGRATION_FAILED if self.migration.failed else \
+            MIGRATION_STARTING
+
+    def shared_with(self, system):
+        # The system a partition migrates to serves it while it moves.
+        return self.migration is not None and \
+            self.migration.target is system
 
     @property
     def restricted_io(self):
@@ -435,6 +452,10 @@ class PartitionOps:
 
     def update_partition(self, part, fields):
         with self.registry.lock:
+            if part.migration is not None:
+                raise registry.Conflict(
+                    'Partition %s cannot change while it migrates.' %
+                    part.name, code=BAD_STATE)
             before = dataclasses.replace(part)
             try:
                 self._apply_partition_fields(part, fields, creating=False)

@@ -102,6 +102,7 @@ class Registry:
         # will do.
         self._etags = itertools.count(1_000_001)
         self._listeners = []
+        self._view_listeners = []
 
     def subscribe(self, listener):
         """``listener(event_type, resource, detail)`` after each change."""
@@ -110,6 +111,26 @@ class Registry:
     def unsubscribe(self, listener):
         if listener in self._listeners:
             self._listeners.remove(listener)
+
+    def subscribe_views(self, listener):
+        """``listener(event_type, resource, detail, system)`` when an
+        object comes into or goes out of the view of ``system``'s NovaLink
+        alone (ADD or DELETE for it, not for everyone): a partition
+        arriving on the system it migrates to, or leaving the one it
+        came from."""
+        self._view_listeners.append(listener)
+
+    def unsubscribe_views(self, listener):
+        if listener in self._view_listeners:
+            self._view_listeners.remove(listener)
+
+    def shown(self, resource, system, detail='Other'):
+        """``resource`` is now also seen from ``system``."""
+        self._notify_view(ADD, resource, detail, system)
+
+    def hidden(self, resource, system, detail='Other'):
+        """``resource`` is no longer seen from ``system``."""
+        self._notify_view(DELETE, resource, detail, system)
 
     def add(self, resource, detail='Other'):
         with self.lock:
@@ -161,3 +182,8 @@ class Registry:
     def _notify(self, event_type, resource, detail):
         for listener in self._listeners:
             listener(event_type, resource, detail)
+
+    def _notify_view(self, event_type, resource, detail, system):
+        with self.lock:
+            for listener in self._view_listeners:
+                listener(event_type, resource, detail, system)

@@ -479,6 +479,9 @@ class ManagedSystem(registry.Resource):
     io_cards: list | None = None
     # Filled by the model as partitions come and go.
     partitions: list = dataclasses.field(default_factory=list, repr=False)
+    # Partitions migrating here: the system holds their memory, processors
+    # and partition IDs, and its NovaLink serves them, until they arrive.
+    incoming: list = dataclasses.field(default_factory=list, repr=False)
     vswitches: list = dataclasses.field(default_factory=list, repr=False)
 
     def __post_init__(self):
@@ -491,8 +494,14 @@ class ManagedSystem(registry.Resource):
         return FIRMWARE_MEMORY_MB
 
     @property
+    def served_partitions(self):
+        """Its partitions and those migrating here: what its NovaLink
+        lists."""
+        return self.partitions + self.incoming
+
+    @property
     def memory_assigned(self):
-        return sum(p.mem_desired for p in self.partitions)
+        return sum(p.mem_desired for p in self.served_partitions)
 
     @property
     def memory_available(self):
@@ -501,7 +510,7 @@ class ManagedSystem(registry.Resource):
 
     @property
     def proc_units_assigned(self):
-        return round(sum(p.proc_units for p in self.partitions), 2)
+        return round(sum(p.proc_units for p in self.served_partitions), 2)
 
     @property
     def proc_units_available(self):
@@ -527,8 +536,8 @@ class ManagedSystem(registry.Resource):
 
     @property
     def active_migrations(self):
-        return sum(1 for p in self.partitions
-                   if p.state == 'migrating running')
+        leaving = [p for p in self.partitions if p.migration is not None]
+        return len(leaving) + len(self.incoming)
 
     @property
     def activated_level(self):
@@ -579,7 +588,7 @@ class ManagedSystem(registry.Resource):
     # ---------------------------------------------------------------- links
     @property
     def lpar_hrefs(self):
-        return [p.href for p in self.partitions if not p.is_vios]
+        return [p.href for p in self.served_partitions if not p.is_vios]
 
     @property
     def vswitch_hrefs(self):
@@ -612,7 +621,8 @@ class ManagedSystem(registry.Resource):
         return slot
 
     def partition_ids_in_use(self):
-        return {p.partition_id for p in self.partitions}
+        return {p.partition_id for p in self.partitions} | {
+            p.migration.target_id for p in self.incoming}
 
     @property
     def mgmt_partition(self):

@@ -405,3 +405,33 @@ class TestSan(ControlTestCase):
         self.assertEqual(before, self.call('GET', 'files', 200))
         self.assertEqual({}, self.call('DELETE', 'files', 200,
                                        json={'path': '/srv/volume-1'}))
+
+
+class TestMobility(ControlTestCase):
+
+    def test_what_this_endpoints_system_allows(self):
+        system, other = self.sim.model.systems
+        self.assertEqual({
+            'active_capable': True, 'max_active_migrations': 16,
+            'proc_compat_modes': list(system.proc_compat_modes),
+            'active_migrations': 0}, self.call('GET', 'mobility', 200))
+        changed = self.call('PATCH', 'mobility', 200, json={
+            'active_capable': False, 'max_active_migrations': 2,
+            'proc_compat_modes': ['default', 'POWER8']})
+        self.assertEqual({
+            'active_capable': False, 'max_active_migrations': 2,
+            'proc_compat_modes': ['default', 'POWER8'],
+            'active_migrations': 0}, changed)
+        self.assertEqual((False, 2, ('default', 'POWER8')), (
+            system.active_lpm_capable, system.max_active_migrations,
+            system.proc_compat_modes))
+        self.assertTrue(other.active_lpm_capable)
+        for body in ({'active_capable': 'no'},
+                     {'max_active_migrations': -1},
+                     {'max_active_migrations': True},
+                     {'proc_compat_modes': 'POWER8'},
+                     {'proc_compat_modes': ['']},
+                     {'speed': 1}, []):
+            self.call('PATCH', 'mobility', 400, json=body)
+        self.assertEqual(changed, self.call('GET', 'mobility', 200))
+        self.call('DELETE', 'mobility', 405)

@@ -128,3 +128,28 @@ class TestCore(testtools.TestCase):
                                  xag=[pvm_const.XAG.VIO_SMAP])
         self.assertIn('VirtualSCSIMappings', resp.body)
         self.assertNotIn('MediaRepositories', resp.body)
+
+
+class TestEachNovaLinkKnowsItsOwnSystem(testtools.TestCase):
+    """A NovaLink serves the objects of its own managed system alone: by
+    UUID too, another system's are not found."""
+
+    def test_another_systems_objects_are_not_found(self):
+        sim = self.useFixture(fixture.NovaLinkFixture(systems=2, lpars=1))
+        adapter = sim.adapter(0)
+        other = sim.endpoints[1].system
+        [lpar] = [p for p in other.partitions
+                  if not p.is_vios and not p.is_mgmt]
+        vios = sim.model.vioses(other)[0]
+        for path in (
+                'ManagedSystem/%s' % other.uuid,
+                'ManagedSystem/%s/LogicalPartition' % other.uuid,
+                'LogicalPartition/%s' % lpar.uuid,
+                'LogicalPartition/%s/quick/PartitionState' % lpar.uuid,
+                'LogicalPartition/%s/do/PowerOn' % lpar.uuid,
+                'VirtualIOServer/%s' % vios.uuid):
+            self.assertRaises(pvm_exc.HttpNotFound, adapter.read_by_path,
+                              '/rest/api/uom/' + path)
+        # Its own NovaLink serves them.
+        self.assertEqual(lpar.uuid, pvm_lpar.LPAR.get(
+            sim.adapter(1), uuid=lpar.uuid).uuid)

@@ -21,6 +21,7 @@ import testtools
 from powervm_sim import faults
 from powervm_sim import fixture as sim_fixture
 from powervm_sim import jobs
+from powervm_sim.model import mobility
 from powervm_sim.model import partition as part_mod
 
 # A job with a simulated duration finishes well within this.
@@ -29,11 +30,12 @@ SETTLE_SECONDS = 10.0
 
 class JobTestBase(testtools.TestCase):
     systems = 1
+    shared_ssp = False
 
     def setUp(self):
         super().setUp()
-        self.sim = self.useFixture(
-            sim_fixture.NovaLinkFixture(systems=self.systems))
+        self.sim = self.useFixture(sim_fixture.NovaLinkFixture(
+            systems=self.systems, shared_ssp=self.shared_ssp))
         self.adapter = self.sim.adapter()
         self.system = self.sim.endpoints[0].system
         self.sys_w = pvm_ms.System.get(self.adapter)[0]
@@ -280,7 +282,7 @@ class TestMigration(JobTestBase):
         exc = self.assertRaises(pvm_exc.JobRequestFailed,
                                 migration.migrate_lpar, lpar_w,
                                 self.target.name)
-        self.assertIn(jobs.MIGRATION_NOT_RUNNING, str(exc))
+        self.assertIn(mobility.NOT_RUNNING, str(exc))
         self.assertIs(self.system, self.model_lpar(lpar_w).parent)
 
     def test_migrate_to_unknown_system(self):
@@ -288,7 +290,7 @@ class TestMigration(JobTestBase):
         power.power_on(lpar_w, None)
         exc = self.assertRaises(pvm_exc.JobRequestFailed,
                                 migration.migrate_lpar, lpar_w, 'nowhere')
-        self.assertIn(jobs.MIGRATION_TARGET_UNKNOWN, str(exc))
+        self.assertIn(mobility.TARGET_UNKNOWN, str(exc))
 
     def test_migrate_checks_target_capacity(self):
         lpar_w = self.create_lpar()
@@ -320,7 +322,10 @@ class TestMigration(JobTestBase):
         lpar_w = self.create_lpar()
         power.power_on(lpar_w, None)
         part = self.model_lpar(lpar_w)
-        self.sim.model.set_partition_state(part, part_mod.MIGRATING)
+        self.sim.fail_migrations()
+        self.assertRaises(pvm_exc.JobRequestFailed, migration.migrate_lpar,
+                          lpar_w, self.target.name)
+        self.assertEqual('migrating running', part.state)
         migration.migrate_recover(lpar_w, force=True)
         self.assertEqual('running', part.state)
         self.assertRaises(pvm_exc.JobRequestFailed,

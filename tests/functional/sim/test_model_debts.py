@@ -252,6 +252,10 @@ class TestMigrationMovesMappings(testtools.TestCase):
         self.new_vios1, self.new_vios2 = self.model.vioses(self.target)
         [self.lpar] = [p for p in self.source.partitions
                        if not p.is_mgmt and not p.is_vios]
+        # The target's namesake would refuse the migration (HSCLA321).
+        [namesake] = [p for p in self.target.partitions
+                      if p.name == self.lpar.name]
+        self.model.delete_partition(namesake)
         self.lpar_w = pvm_lpar.LPAR.get(self.adapter, uuid=self.lpar.uuid)
 
     def read_vioses(self, index):

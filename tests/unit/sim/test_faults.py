@@ -370,6 +370,14 @@ class TestNovaLinkOutcomes(testtools.TestCase):
         self.assertEqual('FAILED_BEFORE_COMPLETION',
                          faults.JobFailure('HSCL1234 failed').status)
 
+    def test_job_failure_fails_before_the_start_unless_midway(self):
+        self.assertFalse(faults.JobFailure('HSCL1234 failed').midway)
+        self.assertTrue(faults.JobFailure('HSCL1234 x', midway=True).midway)
+        for bad in (1, 'yes', None):
+            err = self.assertRaises(ValueError, faults.JobFailure,
+                                    'HSCL1234 x', midway=bad)
+            self.assertIn('midway must be true or false', str(err))
+
 
 class TestRuleDicts(testtools.TestCase):
 
@@ -406,7 +414,9 @@ class TestRuleDicts(testtools.TestCase):
             {'type': 'http', 'status': 500, 'message': 'boom',
              'reason_code': 'Unknown internal error.'},
             {'type': 'job_failure', 'message': 'HSCL1234 failed',
-             'status': 'COMPLETED_WITH_ERROR'},
+             'status': 'COMPLETED_WITH_ERROR', 'midway': False},
+            {'type': 'job_failure', 'message': 'HSCL1234 failed',
+             'status': 'FAILED_BEFORE_COMPLETION', 'midway': True},
             {'type': 'etag_conflict'},
             {'type': 'drop_connection', 'after_processing': False},
             {'type': 'drop_connection', 'after_processing': True},
