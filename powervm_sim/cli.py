@@ -208,7 +208,10 @@ class Service:
 
         if self.args.state:
             self.state_loaded = os.path.exists(self.args.state)
-            return state.open_model(self.args.state, build)
+            model = state.open_model(self.args.state, build)
+            # No job outlives its process: a migration one ran has failed.
+            model.fail_interrupted_moves()
+            return model
         model = model_mod.Model()
         # The contents of a model without a state file go with the run.
         self._cleanup.callback(model.content.close)

@@ -17,9 +17,10 @@ A move is planned, begun, and then completed, abandoned or failed:
   NovaLink reports it deleted.
 - :meth:`MobilityOps.abandon_move` (an abort, a recovery): back to running
   on its own system alone; the target's NovaLink reports it deleted.
-- :meth:`MobilityOps.fail_move`: the move stopped midway; the partition
-  stays ``migrating running`` with MigrationState ``Migration_Failed`` on
-  both NovaLinks until it is recovered.
+- :meth:`MobilityOps.fail_move`: the move stopped midway (or the
+  simulator restarted meanwhile); the partition stays ``migrating
+  running`` with MigrationState ``Migration_Failed`` on both NovaLinks
+  until it is recovered.
 
 The partition document is the same object on both NovaLinks while it
 moves: the target serves it with the source's partition ID and system
@@ -226,6 +227,15 @@ class MobilityOps:
         lpar.migration.failed = True
         # Both NovaLinks show it: its MigrationState changed.
         self.registry.changed(lpar)
+
+    def fail_interrupted_moves(self):
+        """Fail every move still running: for a model loaded from a state
+        file, whose moves lost the jobs that ran them with the process
+        that saved it (as an LPM fails when NovaLink restarts)."""
+        with self.registry.lock:
+            for lpar in self.lpars():
+                if lpar.migration is not None and not lpar.migration.failed:
+                    self.fail_move(lpar)
 
     def check_recoverable(self, lpar):
         """A failed move is recovered (abandoned); a running one must be

@@ -78,7 +78,7 @@ class Resource:
     def shared_with(self, system):
         """Whether ``system``'s NovaLink also serves this object (and what
         lies under it), though it is not the object's own system: a
-        cluster spanning several servers."""
+        cluster spanning several servers, a partition migrating there."""
         return False
 
 

@@ -11,9 +11,11 @@ import time
 import fixtures
 from pypowervm import adapter as pvm_adpt
 from pypowervm import exceptions as pvm_exc
+from pypowervm.tasks import migration as pvm_migration
 from pypowervm.tasks import power as pvm_power
 from pypowervm.utils import lpar_builder
 from pypowervm.wrappers import base_partition as pvm_bp
+from pypowervm.wrappers import job as pvm_job
 from pypowervm.wrappers import logical_partition as pvm_lpar
 from pypowervm.wrappers import managed_system as pvm_ms
 import requests
@@ -75,11 +77,11 @@ class ServeProcess(fixtures.Fixture):
         self.process.stdout.close()
         self.process.stderr.close()
 
-    def control_call(self, method, path, index=0):
+    def control_call(self, method, path, index=0, **kwargs):
         return requests.request(
             method, self.endpoints[index]['url'] + '/sim/' + path,
             headers={self.control['header']: self.control['token']},
-            timeout=10)
+            timeout=10, **kwargs)
 
 
 def _words(text):
@@ -173,6 +175,43 @@ class TestServe(testtools.TestCase):
         session = _session(second.endpoints[0])
         self.assertEqual('saved', pvm_lpar.LPAR.get(
             pvm_adpt.Adapter(session), uuid=lpar.uuid).name)
+        session._logoff()
+        self.assertEqual(0, second.stop()[0])
+
+    def test_a_migration_a_restart_interrupts_waits_for_recovery(self):
+        path = os.path.join(self.tmp, 'sim.json')
+        args = ('--systems', '2', '--vioses', '1', '--port', '0',
+                '--state', path)
+        first = self.useFixture(ServeProcess(*args))
+        sessions = [_session(endpoint) for endpoint in first.endpoints]
+        adapter = pvm_adpt.Adapter(sessions[0])
+        [host] = pvm_ms.System.get(adapter)
+        lpar = _create_lpar(adapter, host, 'traveller')
+        pvm_power.power_on(lpar, host)
+        [target] = pvm_ms.System.get(pvm_adpt.Adapter(sessions[1]))
+        first.control_call('PUT', 'latency', json={
+            'per_job_operation': {'Migrate': 600}}).raise_for_status()
+        job_w = pvm_job.Job.wrap(adapter.read(
+            pvm_lpar.LPAR.schema_type, lpar.uuid, suffix_type='do',
+            suffix_parm='Migrate'))
+        job_w.add_job_parameters_to_existing(job_w.create_job_parameter(
+            pvm_migration.TGT_MGD_SYS, target.system_name))
+        adapter.create_job(job_w.entry.element, pvm_lpar.LPAR.schema_type,
+                           lpar.uuid)
+        for session in sessions:
+            session._logoff()
+        self.assertEqual(0, first.stop()[0])
+
+        # The job that ran the migration is gone: it failed midway.
+        second = self.useFixture(ServeProcess(*args))
+        session = _session(second.endpoints[0])
+        adapter = pvm_adpt.Adapter(session)
+        lpar = pvm_lpar.LPAR.get(adapter, uuid=lpar.uuid)
+        self.assertEqual((pvm_bp.LPARState.MIGRATING_RUNNING,
+                          'Migration_Failed'),
+                         (lpar.state, lpar.migration_state))
+        pvm_migration.migrate_recover(lpar, force=True)
+        self.assertEqual(pvm_bp.LPARState.RUNNING, lpar.refresh().state)
         session._logoff()
         self.assertEqual(0, second.stop()[0])
 
