@@ -276,10 +276,7 @@ class Simulator:
         """The object of ``kind`` with ``uuid``, if this NovaLink serves
         it: another system's objects are unknown here, as on a real
         NovaLink."""
-        obj = self.model.get(uuid, kind)
-        if not self.in_scope(obj):
-            raise model_mod.NotFound('%s %s' % (kind, uuid))
-        return obj
+        return self.model.get(uuid, kind, within=self.scope)
 
     def _rtype(self, name):
         try:

@@ -189,8 +189,7 @@ def encode(model):
     registry = model.registry
     # The registry's index and etag counter are private to it; they are
     # exactly what must survive a restart.
-    index = [encoder.value(obj, 'Registry') for obj in
-             registry._objects.values()]
+    index = [encoder.value(obj, 'Registry') for obj in registry.all()]
     etags = encoder.value(registry._etags, 'Registry.etags')
     encoder.finish()
     return {'format': FORMAT, 'version': VERSION,
@@ -537,7 +536,7 @@ def _restore_registry(model, saved, decoder):
         if not isinstance(obj, registry_mod.Resource) or not isinstance(
                 obj.uuid, str):
             raise StateError('Registry: %r is not a model resource' % (obj,))
-        index[obj.uuid.lower()] = obj
+        index.setdefault(obj.uuid.lower(), []).append(obj)
     registry = model.registry
     registry._objects = index
     registry._etags = etags

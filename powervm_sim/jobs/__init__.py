@@ -387,7 +387,7 @@ def lookup(group, name):
 
 
 def still_there(model, obj):
-    if model.registry.find(obj.uuid) is not obj:
+    if not model.registry.holds(obj):
         raise JobError('%s %s %s no longer exists.' % (
             BAD_STATE, obj.kind, obj.uuid))
 

@@ -53,5 +53,5 @@ class Model(partition.PartitionOps, network.NetworkOps, storage.StorageOps,
     def system(self, uuid):
         return self.registry.get(uuid, system_mod.ManagedSystem.kind)
 
-    def get(self, uuid, kind=None):
-        return self.registry.get(uuid, kind)
+    def get(self, uuid, kind=None, within=None):
+        return self.registry.get(uuid, kind, within)

@@ -1090,9 +1090,9 @@ def _existing_pair(pairs, item):
 def _client_by_href(model, vios, href):
     segments = href.split('?', 1)[0].rstrip('/').split('/')
     kind, uuid = segments[-2:] if len(segments) > 1 else ('', href)
-    lpar = model.registry.find(uuid)
+    lpar = model.registry.find(uuid, part_mod.LPAR.kind, within=vios.parent)
     if kind != part_mod.LPAR.kind or lpar is None or \
-            lpar.kind != part_mod.LPAR.kind or lpar.parent is not vios.parent:
+            lpar.parent is not vios.parent:
         raise _refused('Client partition %s does not exist on %s.' % (
             uuid, vios.parent.name), NO_CLIENT)
     return lpar

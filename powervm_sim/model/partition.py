@@ -436,7 +436,9 @@ class PartitionOps:
     def create_lpar(self, system, fields):
         with self.registry.lock:
             uuid = (fields.get('uuid') or registry.new_uuid()).upper()
-            if self.registry.find(uuid) is not None:
+            # Another system's partition may have the UUID: this NovaLink
+            # does not know it.
+            if self.registry.find(uuid, within=system) is not None:
                 raise registry.Conflict(
                     'A partition with UUID %s already exists.' % uuid,
                     code='HSCL3A3C')

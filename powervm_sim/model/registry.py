@@ -93,10 +93,17 @@ def served_under(obj, container):
 
 
 class Registry:
-    """The index of all objects, their etags and the model lock."""
+    """The index of all objects, their etags and the model lock.
+
+    UUIDs name objects; two systems may each hold an object of the same
+    UUID (each NovaLink knows its own system alone: a partition made on
+    one with the UUID of another's), so the index keeps a list per UUID
+    and a lookup may say within which object to look.
+    """
 
     def __init__(self):
         self.lock = threading.RLock()
+        # UUID (lower case) -> the objects of that UUID.
         self._objects = {}
         # Real etags are signed integers; any strictly changing number
         # will do.
@@ -134,7 +141,8 @@ class Registry:
 
     def add(self, resource, detail='Other'):
         with self.lock:
-            self._objects[resource.uuid.lower()] = resource
+            self._objects.setdefault(resource.uuid.lower(), []).append(
+                resource)
             resource.etag = self._next_etag()
             self._touch_parents(resource)
             self._notify(ADD, resource, detail)
@@ -149,24 +157,45 @@ class Registry:
 
     def remove(self, resource, detail='Other'):
         with self.lock:
-            self._objects.pop(resource.uuid.lower(), None)
+            key = resource.uuid.lower()
+            same_uuid = self._objects.get(key, [])
+            if resource in same_uuid:
+                same_uuid.remove(resource)
+            if not same_uuid:
+                self._objects.pop(key, None)
             self._touch_parents(resource)
             self._notify(DELETE, resource, detail)
 
-    def get(self, uuid, kind=None):
-        obj = self._objects.get(str(uuid).lower())
-        if obj is None or (kind and obj.kind != kind):
+    def get(self, uuid, kind=None, within=None):
+        """The object of ``uuid`` (and ``kind``), under ``within`` if given.
+
+        :raises NotFound: there is none.
+        """
+        obj = self.find(uuid, kind, within)
+        if obj is None:
             raise NotFound('%s %s' % (kind or 'object', uuid))
         return obj
 
-    def find(self, uuid):
-        return self._objects.get(str(uuid).lower())
+    def find(self, uuid, kind=None, within=None):
+        """The object of ``uuid`` (and ``kind``) that ``within`` serves
+        (served_under), or None."""
+        return next((obj for obj in self._objects.get(str(uuid).lower(), ())
+                     if (not kind or obj.kind == kind) and
+                     (within is None or served_under(obj, within))), None)
+
+    def holds(self, resource):
+        """Whether ``resource`` is (still) in the model."""
+        return any(obj is resource
+                   for obj in self._objects.get(resource.uuid.lower(), ()))
+
+    def all(self):
+        return [obj for objs in self._objects.values() for obj in objs]
 
     def of_kind(self, kind):
-        return [o for o in self._objects.values() if o.kind == kind]
+        return [o for o in self.all() if o.kind == kind]
 
     def __len__(self):
-        return len(self._objects)
+        return len(self.all())
 
     def _next_etag(self):
         return str(next(self._etags))

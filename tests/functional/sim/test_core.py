@@ -3,6 +3,7 @@ search, quick properties, etags, re-login.  No driver code."""
 
 from pypowervm import const as pvm_const
 from pypowervm import exceptions as pvm_exc
+from pypowervm.tasks import cna as pvm_cna
 from pypowervm.utils import lpar_builder
 from pypowervm.wrappers import base_partition as pvm_bp
 from pypowervm.wrappers import logical_partition as pvm_lpar
@@ -153,3 +154,54 @@ class TestEachNovaLinkKnowsItsOwnSystem(testtools.TestCase):
         # Its own NovaLink serves them.
         self.assertEqual(lpar.uuid, pvm_lpar.LPAR.get(
             sim.adapter(1), uuid=lpar.uuid).uuid)
+
+
+class TestPartitionUUIDsPerSystem(testtools.TestCase):
+    """Each NovaLink keeps its own system's partitions: another system may
+    have one with the same UUID (as a cold migration makes it, before the
+    source's is deleted)."""
+
+    UUID = '2b2c3d4e-0000-4000-8000-00000000abcd'
+
+    def setUp(self):
+        super().setUp()
+        self.sim = self.useFixture(fixture.NovaLinkFixture(systems=2))
+        self.adapters = [self.sim.adapter(0), self.sim.adapter(1)]
+        self.hosts = [pvm_ms.System.get(adapter)[0]
+                      for adapter in self.adapters]
+
+    def create(self, index, name):
+        return build_lpar(self.adapters[index], self.hosts[index], name=name,
+                          uuid=self.UUID.upper())
+
+    def test_each_system_serves_its_own_partition_of_the_uuid(self):
+        self.create(0, 'source')
+        self.create(1, 'target')
+        for index, name in enumerate(('source', 'target')):
+            lpar_w = pvm_lpar.LPAR.get(self.adapters[index], uuid=self.UUID)
+            self.assertEqual(name, lpar_w.name)
+            lpar_w.name = name + '2'
+            lpar_w.update()
+        adpt = pvm_cna.crt_cna(self.adapters[1], None, self.UUID, 100)
+        [mine] = pvm_net.CNA.get(self.adapters[1], parent_type=pvm_lpar.LPAR,
+                                 parent_uuid=self.UUID)
+        self.assertEqual(adpt.uuid, mine.uuid)
+        self.assertEqual([], pvm_net.CNA.get(
+            self.adapters[0], parent_type=pvm_lpar.LPAR,
+            parent_uuid=self.UUID))
+        # Deleting one leaves the other.
+        self.adapters[0].delete(pvm_lpar.LPAR.schema_type,
+                                root_id=self.UUID)
+        self.assertRaises(pvm_exc.HttpNotFound, pvm_lpar.LPAR.get,
+                          self.adapters[0], uuid=self.UUID)
+        self.assertEqual('target2', pvm_lpar.LPAR.get(
+            self.adapters[1], uuid=self.UUID).name)
+        self.assertEqual(['target2'], [
+            lpar.name for lpar in self.sim.model.lpars()
+            if lpar.uuid.lower() == self.UUID])
+
+    def test_a_second_partition_of_the_uuid_on_one_system_is_refused(self):
+        self.create(0, 'first')
+        err = self.assertRaises(pvm_exc.HttpError, self.create, 0, 'twin')
+        self.assertEqual(409, err.response.status)
+        self.assertIn('HSCL3A3C', err.response.body)

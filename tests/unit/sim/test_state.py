@@ -43,7 +43,7 @@ def rendered(model):
     return {obj.uuid: _SYSTEM_TIME.sub(
                 r'\1\2', renderer.object(resources.TYPES[obj.kind].schema,
                                          obj))
-            for obj in model.registry._objects.values()
+            for obj in model.registry.all()
             if obj.kind in resources.TYPES}
 
 
@@ -115,8 +115,8 @@ class TestRoundTrip(testtools.TestCase):
     def test_fields_and_shared_references_survive(self):
         comparer = GraphComparer(self)
         comparer.compare(self.model.systems, self.loaded.systems, 'systems')
-        for uuid, obj in self.model.registry._objects.items():
-            comparer.compare(obj, self.loaded.get(uuid), uuid)
+        for obj in self.model.registry.all():
+            comparer.compare(obj, self.loaded.get(obj.uuid), obj.uuid)
         self.assertEqual(len(comparer.pairs), comparer.distinct_objects())
         # Spot checks of what the comparison covers.
         vios = self.loaded.vioses()[0]
@@ -128,8 +128,7 @@ class TestRoundTrip(testtools.TestCase):
         self.assertIn(cna.parent.parent, self.loaded.systems)
 
     def test_etags_and_macs_continue(self):
-        old_etags = {int(obj.etag)
-                     for obj in self.model.registry._objects.values()}
+        old_etags = {int(obj.etag) for obj in self.model.registry.all()}
         lpar = self.model.lpars()[1]
         self.model.registry.changed(lpar)
         loaded_lpar = self.loaded.get(lpar.uuid)
