@@ -38,9 +38,10 @@ class ResizeTestCase(fixtures.DriverTestCase):
         return instance
 
     def flavor(self, memory_mb=4096, vcpus=4, root_gb=2, extra_specs=None):
-        """A saved flavor to resize to."""
+        """A saved flavor to resize to (one of each size)."""
+        name = 'pvm.%d.%d.%d' % (memory_mb, vcpus, root_gb)
         flavor = objects.Flavor(
-            context=self.context, name='pvm.big', flavorid='pvm-big',
+            context=self.context, name=name, flavorid=name,
             memory_mb=memory_mb,
             vcpus=vcpus, root_gb=root_gb, ephemeral_gb=0, swap=0,
             extra_specs=extra_specs or {}, is_public=True, disabled=False,
@@ -258,6 +259,8 @@ class TwoHostsTestCase(ResizeTestCase):
     on the first (the source), ``self.dest`` on the second."""
 
     SYSTEMS = 2
+    # The compute hosts of the systems, in order.
+    HOSTS = (fixtures.HOST, DEST_HOST)
 
     def setUp(self):
         super().setUp()
@@ -265,6 +268,18 @@ class TwoHostsTestCase(ResizeTestCase):
             self.sim, index=1, host=DEST_HOST,
             **self.DRIVER_OPTIONS)).driver
         self.drivers = (self.driver, self.dest)
+
+    def lpar_of(self, instance):
+        """The instance's LPAR on the system of its host (nova's
+        ``instance.host``): while a move waits for nova's confirmation,
+        both systems have one."""
+        return self.lpar_on(self.HOSTS.index(instance.host), instance)
+
+    def lpar_on(self, index, instance):
+        """The instance's LPAR on system ``index``, or None."""
+        return self.sim.model.registry.find(
+            vm.get_pvm_uuid(instance), 'LogicalPartition',
+            within=self.sim.endpoints[index].system)
 
     def move(self, instance, flavor, block_device_info=None):
         return self.resize(instance, flavor, dest_host=DEST_HOST,
@@ -283,14 +298,15 @@ class TwoHostsTestCase(ResizeTestCase):
         ports)."""
         system = self.sim.endpoints[index].system
         model = self.sim.model
-        lpar = model.registry.find(vm.get_pvm_uuid(instance))
-        if lpar is not None and lpar.system is not system:
-            lpar = None
+        lpar = self.lpar_on(index, instance)
         cnas = [] if lpar is None else model.cnas(lpar)
         vioses = model.vioses(system)
         return {
             'lpar': None if lpar is None else lpar.state,
-            'adapters': sorted((cna.vswitch.name, cna.mac) for cna in cnas),
+            # The RMC management adapter's MAC is NovaLink's choice.
+            'adapters': sorted(
+                (cna.vswitch.name, None if cna.vswitch.name == 'MGMTSWITCH'
+                 else cna.mac) for cna in cnas),
             'mappings': sorted(
                 mapping.storage.name for vios in vioses
                 for mapping in vios.scsi_mappings
@@ -316,12 +332,85 @@ class TwoHostsTestCase(ResizeTestCase):
     def stopped(self, footprint):
         return dict(footprint, lpar='not activated')
 
-    def instance_lpars(self, instance):
-        """(system index, LPAR) of every LPAR of the instance."""
-        systems = [endpoint.system for endpoint in self.sim.endpoints]
-        return [(systems.index(lpar.system), lpar)
-                for lpar in self.sim.model.lpars()
-                if lpar.uuid.upper() == vm.get_pvm_uuid(instance)]
+    def volume_on(self, index, lun):
+        """{VIOS name: (hdisk name, partition ID it is mapped to or None)}
+        of system ``index``'s VIOSes that have an hdisk of ``lun``."""
+        found = {}
+        for vios in self.sim.model.vioses(self.sim.endpoints[index].system):
+            for pv in vios.physical_volumes:
+                if pv.udid == lun.udid:
+                    found[vios.name] = (pv.name, next((
+                        mapping.server.remote_lpar_id
+                        for mapping in vios.scsi_mappings
+                        if mapping.pv is pv), None))
+        return found
+
+    def systems_with_lpar(self, instance):
+        """The indexes of the systems with an LPAR of the instance."""
+        return [index for index in range(self.SYSTEMS)
+                if self.lpar_on(index, instance) is not None]
+
+
+def _without_storage(footprint):
+    """``footprint`` but for what maps storage to the LPAR."""
+    return {key: value for key, value in footprint.items()
+            if key not in ('mappings', 'vscsi server adapters')}
+
+
+class TestColdMigrationSharedSSP(TwoHostsTestCase):
+    """Both systems' VIOSes are nodes of one SSP cluster: the boot disk
+    moves with the instance."""
+
+    SHARED_SSP = True
+    DRIVER_OPTIONS = {'disk_driver': 'ssp'}
+
+    def boot_lu(self, instance):
+        name = self.driver.disk_driver.disk_name(instance)
+        [lu] = [lu for lu in self.logical_units('VirtualIO_Disk')
+                if lu.name == name]
+        return lu
+
+    def test_move_recreates_the_lpar_on_the_destination(self):
+        instance = self.spawned()
+        lu = self.boot_lu(instance)
+        before = self.footprint(0, instance)
+        migration = self.move(instance, self.flavor())
+        # The same UUID, the new flavor, everything the source had: VIFs,
+        # the boot disk (the same LU, grown) mapped from the destination's
+        # VIOSes, a config drive of its own.
+        self.assertEqual(before, self.footprint(1, instance))
+        self.assert_lpar_has(instance, 4096, 4)
+        self.assertIs(lu, self.boot_lu(instance))
+        self.assertEqual(2.0, lu.capacity_gb)
+        # The source keeps its LPAR, stopped, until nova confirms.
+        self.assertEqual(self.stopped(before), self.footprint(0, instance))
+        self.confirm(instance, migration, source=self.driver)
+        self.assertEqual(self.NOTHING, self.footprint(0, instance))
+        self.assertEqual(before, self.footprint(1, instance))
+        self.assertEqual([1], self.systems_with_lpar(instance))
+        self.assertIs(lu, self.boot_lu(instance))
+
+    def test_revert_brings_the_instance_back_on_the_source(self):
+        instance = self.spawned()
+        lu = self.boot_lu(instance)
+        before = self.footprint(0, instance)
+        migration = self.move(instance, self.flavor())
+        self.revert_move(instance, migration)
+        self.assertEqual(self.NOTHING, self.footprint(1, instance))
+        self.assertEqual(before, self.footprint(0, instance))
+        self.assert_lpar_has(instance, 2048, 2)
+        self.assertEqual([0], self.systems_with_lpar(instance))
+        # nova kept the disk: the two hosts share its storage.
+        self.assertIs(lu, self.boot_lu(instance))
+
+    def test_cold_migration_keeps_the_flavor_and_the_disk_size(self):
+        instance = self.spawned()
+        lu = self.boot_lu(instance)
+        migration = self.move(instance, instance.flavor)
+        self.assert_lpar_has(instance, 2048, 2)
+        self.assertEqual(1.0, lu.capacity_gb)
+        self.confirm(instance, migration, source=self.driver)
+        self.assertEqual([1], self.systems_with_lpar(instance))
 
 
 class TestMoveWithLocalDisk(TwoHostsTestCase):
@@ -340,6 +429,43 @@ class TestMoveWithLocalDisk(TwoHostsTestCase):
         self.assertEqual(before, self.footprint(0, instance))
         self.assertEqual(self.NOTHING, self.footprint(1, instance))
         self.assertEqual(1.0, self.boot_disk_gb(instance))
+
+    def test_an_instance_booted_from_a_volume_moves(self):
+        lun, info = self.fc_volume()
+        bdi = fixtures.block_device_info(fixtures.DriverBDM(info,
+                                                            boot_index=0))
+        instance = self.make_instance(config_drive='True')
+        self.driver.spawn(self.context, instance, self.image_meta(), [],
+                          None, {}, network_info=self.network_info,
+                          block_device_info=bdi)
+        self.sim.model.set_partition_state(self.lpar_of(instance), 'running',
+                                           rmc_state='active')
+        before = self.footprint(0, instance)
+        migration = self.move(instance, self.flavor(), bdi)
+        # Mapped from each VIOS of the destination that reaches the LUN;
+        # the source let go of it (and of its hdisks).
+        lpar_id = self.lpar_on(1, instance).partition_id
+        self.assertEqual({lpar_id}, {
+            partition for _hdisk, partition
+            in self.volume_on(1, lun).values()})
+        self.assertEqual(2, len(self.volume_on(1, lun)))
+        self.assertEqual({}, self.volume_on(0, lun))
+        released = self.footprint(0, instance)
+        self.assertEqual(before['config media'], released['mappings'])
+        self.assertEqual(_without_storage(self.stopped(before)),
+                         _without_storage(released))
+        self.assertEqual(before, self.footprint(1, instance))
+        self.assert_lpar_has(instance, 4096, 4)
+        self.revert_move(instance, migration, bdi)
+        self.assertEqual({}, self.volume_on(1, lun))
+        self.assertEqual(self.NOTHING, self.footprint(1, instance))
+        self.assertEqual(before, self.footprint(0, instance))
+        self.assertEqual(2, len(self.volume_on(0, lun)))
+        migration = self.move(instance, self.flavor(root_gb=3), bdi)
+        self.confirm(instance, migration, source=self.driver)
+        self.assertEqual(self.NOTHING, self.footprint(0, instance))
+        self.assertEqual({}, self.volume_on(0, lun))
+        self.assertEqual(2, len(self.volume_on(1, lun)))
 
     def test_nova_learns_the_hosts_do_not_share_the_disks(self):
         data = self.dest.check_instance_shared_storage_local(
