@@ -1,12 +1,13 @@
-"""Every REST call of a resize, failed in turn (the campaign of
-test_fault_campaign.py).
+"""Every REST call of a resize and of a cold migration, failed in turn (the
+campaign of test_fault_campaign.py).
 
 A resize on the instance's own host is nova's two steps on that host:
 migrate_disk_and_power_off, then finish_migration.  Each run ends with the
 instance resized and running, or failed with nova's InstanceFaultRollback
 and the instance running as it was: its old flavor, its VIFs, config drive,
 boot disk mapping and volume.  Only the disk may have grown (a disk cannot
-shrink): when the failure came once the disk was grown.
+shrink): when the failure came once the disk was grown.  A cold migration
+is TestColdMigrationCampaign's.
 """
 
 from nova import exception
@@ -100,3 +101,94 @@ class TestSameHostResizeCampaign(campaign.FaultCampaignTestCase,
 class TestSameHostResizeWithVolumeCampaign(TestSameHostResizeCampaign):
 
     WITH_VOLUME = True
+
+
+# The steps of finish_migration on the destination: a spawn's, the boot
+# disk found rather than made.
+FINISH_STEPS = (set(campaign.SPAWN_STEP_ERRORS) - {'create_disk_from_image'}
+                | {'find_disk'})
+
+
+class TestColdMigrationCampaign(campaign.FaultCampaignTestCase,
+                                test_resize.TwoHostsTestCase):
+    """A move to another system with a shared storage pool: the source's
+    migrate_disk_and_power_off, then the destination's finish_migration.
+
+    A failure on the source rolls back (InstanceFaultRollback) to the
+    instance running there as it was; a failure on the destination leaves
+    nothing there and the source's LPAR as it was but stopped (nova puts
+    the instance in error: it cannot get back to the source on its own).
+    Nothing is left on either system once nova, or its operator, deletes
+    the instance.
+    """
+
+    SHARED_SSP = True
+    DRIVER_OPTIONS = dict(campaign.FaultCampaignTestCase.DRIVER_OPTIONS,
+                          disk_driver='ssp')
+
+    def setUp(self):
+        super().setUp()
+        self.new_flavor = self.flavor()
+
+    def prepare(self):
+        """A running instance, and what the source has of it."""
+        instance = self.spawned()
+        return instance, self.footprint(0, instance)
+
+    def move_to_dest(self, prepared):
+        self.tracker.step = None
+        self.move(prepared[0], self.new_flavor)
+
+    def tidy(self, prepared):
+        """Delete the instance where nova has it (its LPAR on the source
+        too, which confirm removes), its disk with it."""
+        instance, _before = prepared
+        self.tracker.step = None
+        if self.lpar_on(1, instance) is not None:
+            self.dest.destroy(self.context, instance, self.network_info,
+                              destroy_disks=False)
+        self.driver.destroy(self.context, instance, self.network_info)
+        for index in range(self.SYSTEMS):
+            self.assertEqual(self.NOTHING, self.footprint(index, instance))
+        self.assertEqual([], self.logical_units('VirtualIO_Disk'))
+
+    def run_move(self, prepared, call, fault):
+        instance, before = prepared
+        on_source = call.step in self.source_steps
+        expected = None
+        if not campaign.survivable(call):
+            # On the destination, the error of the step (as a spawn's), or
+            # ResizeError for a NovaLink error that is no step's own.
+            expected = (exception.InstanceFaultRollback if on_source
+                        else exception.NovaException)
+        failed = self.ends_as(expected, self.move_to_dest, prepared)
+        if not failed:
+            self.assertEqual(self.stopped(before),
+                             self.footprint(0, instance))
+            self.assertEqual(before, self.footprint(1, instance))
+        elif on_source:
+            self.assertEqual(before, self.footprint(0, instance))
+            self.assertEqual(self.NOTHING, self.footprint(1, instance))
+        else:
+            self.assertEqual(self.stopped(before),
+                             self.footprint(0, instance))
+            self.assertEqual(self.NOTHING, self.footprint(1, instance))
+        self.tidy(prepared)
+        return failed
+
+    def test_every_call_of_a_cold_migration(self):
+        # What the destination looks up once (its switches, its media
+        # repository) it keeps for the moves after the first: the campaign
+        # is about those.
+        first = self.prepare()
+        self.move_to_dest(first)
+        self.tidy(first)
+        calls = self.record(self.move_to_dest, self.prepare, self.tidy)
+        steps = [call.step for call in calls]
+        # The source's steps come first; the destination's begin with its
+        # LPAR.
+        self.source_steps = set(steps[:steps.index('create_lpar')])
+        self.assertEqual(set(), set(steps) - self.source_steps -
+                         FINISH_STEPS)
+        self.report('cold migration', self.campaign(
+            calls, self.prepare, self.run_move))
