@@ -141,6 +141,8 @@ class PowerVMTestCase(integrated_helpers.ProviderUsageBaseTestCase):
 
     # Managed systems the simulator serves (one per compute host).
     SYSTEMS = 1
+    # Whether the VIOSes of every system form one SSP cluster.
+    SHARED_SSP = False
 
     def setUp(self):
         self.flags(api_paste_config=api_paste_config(), group='wsgi')
@@ -148,7 +150,8 @@ class PowerVMTestCase(integrated_helpers.ProviderUsageBaseTestCase):
         # Started before any compute so that it stops after them: the
         # drivers log off NovaLink when their services stop.
         self.sim = self.useFixture(sim_fixture.NovaLinkFixture(
-            systems=self.SYSTEMS, event_wait=SIM_EVENT_WAIT))
+            systems=self.SYSTEMS, shared_ssp=self.SHARED_SSP,
+            event_wait=SIM_EVENT_WAIT))
         # The NovaLink partitions' local side, for the 'simulator'
         # management platform of the computes.
         self.useFixture(sim_platform.PlatformFixture(self.sim))
@@ -462,6 +465,14 @@ class PowerVMTestCase(integrated_helpers.ProviderUsageBaseTestCase):
         """The simulator's model of ``server``'s LPAR, None if there is none.
         """
         return self.sim.model.registry.find(self.lpar_uuid(server))
+
+    def lpar_on(self, hostname, server):
+        """``server``'s LPAR on the system of compute host ``hostname``, None
+        if there is none (a move leaves one on each system until nova
+        confirms or reverts it)."""
+        return self.sim.model.registry.find(
+            self.lpar_uuid(server), sim_partition.LPAR.kind,
+            within=self.system_of(hostname))
 
     def client_lpars(self, system):
         """The LPARs of ``system`` other than the NovaLink partition."""
