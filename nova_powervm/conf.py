@@ -233,7 +233,19 @@ vnc_opts = [
         help='Server key for VNC x509 authentication.'),
 ]
 
-ALL_OPTS = connection_opts + compute_opts + volume_opts + vnc_opts
+migration_opts = [
+    cfg.IntOpt(
+        'live_migration_timeout', default=7200, min=1,
+        help='Seconds a live migration (NovaLink\'s Migrate job, which '
+             'copies the partition\'s memory while it runs) may take '
+             'before it is aborted and the instance stays on its host.  '
+             'The default is pypowervm\'s own for the job; a partition '
+             'with much memory that it changes fast, over a slow network '
+             'between the mover service partitions, may need more.'),
+]
+
+ALL_OPTS = (connection_opts + compute_opts + volume_opts + vnc_opts +
+            migration_opts)
 
 
 class ConfigError(ValueError):

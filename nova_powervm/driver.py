@@ -12,6 +12,7 @@ from nova.virt import driver
 from nova.virt import hardware
 from oslo_log import log as logging
 from oslo_utils import excutils
+from pypowervm import exceptions as pvm_exc
 from pypowervm.tasks import partition as pvm_partition
 
 from nova_powervm import adapter as pvm_adapter
@@ -24,6 +25,8 @@ from nova_powervm import flows
 from nova_powervm import host
 from nova_powervm import media
 from nova_powervm import mgmt
+from nova_powervm import migrate_data as pvm_migrate_data
+from nova_powervm import migration
 from nova_powervm import orphans
 from nova_powervm import resize
 from nova_powervm import vif as pvm_vif
@@ -67,6 +70,8 @@ class PowerVMDriver(driver.ComputeDriver):
         # The compute host's name, fixed when the service starts (nova's
         # CONF.host belongs to the process, not to this driver).
         self._nodename = CONF.host
+        # The live migrations this host runs as their source.
+        self._mover = migration.Mover()
 
     # ------------------------------------------------------------ service
     def init_host(self, host):
@@ -349,6 +354,138 @@ class PowerVMDriver(driver.ComputeDriver):
     def check_instance_shared_storage_remote(self, context, data):
         return resize.shares_storage(self.disk_driver, data)
 
+    # ----------------------------------------------------- live migration
+    def check_can_live_migrate_destination(
+            self, context, instance, src_compute_info, dst_compute_info,
+            block_migration=False, disk_over_commit=False):
+        """Whether this system can take the instance's LPAR now; where it
+        is (the PowerVMLiveMigrateData the other steps carry)."""
+        with _precheck_failing():
+            self.host_wrapper = self.host_wrapper.refresh()
+            return migration.check_destination(self.host_wrapper, instance)
+
+    def cleanup_live_migration_destination_check(self, context,
+                                                 dest_check_data):
+        """Nothing to clean up: the destination's check changes nothing.
+        """
+
+    def check_can_live_migrate_source(self, context, instance,
+                                      dest_check_data,
+                                      block_device_info=None):
+        """Refuse, changing nothing, a live migration PowerVM cannot make
+        (see migration.check_source)."""
+        bdms = _volume_bdms(block_device_info)
+        with _precheck_failing():
+            migration.check_source(
+                self.adapter, self.host_wrapper.refresh(), instance,
+                dest_check_data,
+                None if _boots_from_volume(bdms) else self.disk_driver,
+                [self._volume(instance, bdm['connection_info'])
+                 for bdm in bdms])
+        return dest_check_data
+
+    def pre_live_migration(self, context, instance, block_device_info,
+                           network_info, disk_info, migrate_data):
+        """Ready this host, the destination, for the instance's LPAR:
+        trunk adapters for its Open vSwitch VIFs, its volumes found by
+        this system's VIOSes.  On failure nothing of it is left."""
+        volumes = [self._volume(instance, bdm['connection_info'])
+                   for bdm in _volume_bdms(block_device_info)]
+        try:
+            flows.run(flows.receive(self.adapter, instance, network_info,
+                                    self.platform, volumes, migrate_data),
+                      instance)
+        except Exception as exc:
+            raise exception.MigrationError(
+                reason='managed system %s cannot take the LPAR: %s' % (
+                    self.host_wrapper.system_name, exc)) from exc
+        return migrate_data
+
+    def live_migration(self, context, instance, dest, post_method,
+                       recover_method, block_migration=False,
+                       migrate_data=None):
+        """Move the instance's LPAR to ``dest`` (NovaLink's live partition
+        mobility), then call nova's ``post_method``.
+
+        A move that fails (or that nova aborts, or that outlasts [powervm]
+        live_migration_timeout) leaves the LPAR running here as before:
+        nova's ``recover_method`` rolls back, and nothing is raised, as
+        the instance is fine where it was.  Only an LPAR that does not
+        come to rest raises (nova then marks the instance in error).
+        """
+        try:
+            if not isinstance(migrate_data,
+                              pvm_migrate_data.PowerVMLiveMigrateData):
+                raise migration.MoveFailed(
+                    migration.FAILED, 'the migrate data is %s, not a '
+                    'PowerVM host\'s' % type(migrate_data).__name__)
+            self._mover.run(flows.live_migrate(
+                self.adapter, instance, self._mover, migrate_data,
+                config_drive=media.required(instance)), instance)
+        except migration.MoveFailed as failed:
+            LOG.error('The live migration to %(dest)s did not happen; the '
+                      'instance runs on here: %(reason)s',
+                      {'dest': dest, 'reason': failed.reason},
+                      instance=instance)
+            recover_method(context, instance, dest, migrate_data,
+                           migration_status=failed.status)
+            return
+        post_method(context, instance, dest, block_migration, migrate_data)
+
+    def live_migration_abort(self, instance):
+        """Abort the instance's move (NovaLink's MigrateAbort); an LPAR not
+        migrating (any more) has nothing to abort."""
+        self._mover.abort(self.adapter, instance)
+
+    def live_migration_force_complete(self, instance):
+        """Nothing to do: live partition mobility has no way to hurry a
+        move (no pause, no post-copy); it completes on its own, or is
+        aborted."""
+        LOG.warning('A live partition migration cannot be forced to '
+                    'complete; it completes on its own (or abort it).',
+                    instance=instance)
+
+    def post_live_migration(self, context, instance, block_device_info,
+                            migrate_data=None):
+        """On the source, moved: its volumes' storage here goes."""
+        migration.release_volumes([
+            self._volume(instance, bdm['connection_info'])
+            for bdm in _volume_bdms(block_device_info)])
+
+    def post_live_migration_at_source(self, context, instance,
+                                      network_info):
+        """On the source, moved: the trunk adapters of its Open vSwitch
+        VIFs and its config drive media go."""
+        migration.release_source(self.adapter, instance, network_info,
+                                 self.platform, media.required(instance))
+
+    def post_live_migration_at_destination(self, context, instance,
+                                           network_info,
+                                           block_migration=False,
+                                           block_device_info=None):
+        """On the destination, arrived: the config drive is written anew.
+        """
+        migration.finish_destination(self.adapter, instance, network_info,
+                                     media.required(instance))
+
+    def rollback_live_migration_at_source(self, context, instance,
+                                          migrate_data):
+        """On the source, not moved: have the destination undo what it
+        readied."""
+        if isinstance(migrate_data,
+                      pvm_migrate_data.PowerVMLiveMigrateData) and \
+                migrate_data.obj_attr_is_set('migration'):
+            migration.ask_destination_to_roll_back(context, instance,
+                                                   migrate_data)
+
+    def rollback_live_migration_at_destination(
+            self, context, instance, network_info, block_device_info,
+            destroy_disks=True, migrate_data=None):
+        """On the destination, not moved: what pre_live_migration made
+        goes (nova disconnects the volumes itself)."""
+        migration.roll_back_destination(self.adapter, instance,
+                                        network_info, self.platform)
+
     def snapshot(self, context, instance, image_id, update_task_state):
         """Upload the instance's boot disk to Glance as a raw image."""
         pvm_snapshot.snapshot(context, self.adapter, self.disk_driver,
@@ -481,6 +618,16 @@ def _failing_as(failure_cls, volume, keep=exception.NovaException):
         raise
     except Exception as exc:
         raise failure_cls(volume_id=volume.volume_id, reason=exc) from exc
+
+
+@contextlib.contextmanager
+def _precheck_failing():
+    """NovaLink's errors during a live migration's check are the check's
+    failure to nova."""
+    try:
+        yield
+    except pvm_exc.Error as exc:
+        raise exception.MigrationPreCheckError(reason=exc) from exc
 
 
 def _volume_bdms(block_device_info):

@@ -15,6 +15,7 @@ from taskflow.listeners import logging as tf_logging
 from taskflow.patterns import linear_flow
 from taskflow import states as tf_states
 
+from nova_powervm.tasks import migration as tf_mig
 from nova_powervm.tasks import network as tf_net
 from nova_powervm.tasks import storage as tf_stg
 from nova_powervm.tasks import vm as tf_vm
@@ -274,6 +275,31 @@ def _remove_disk_tasks(disk_driver, instance, destroy_disks):
     if destroy_disks:
         tasks.append(tf_stg.DeleteDisk(disk_driver, instance))
     return tasks
+
+
+def receive(adapter, instance, network_info, platform, volumes, data):
+    """The flow that readies the destination of a live migration for
+    ``instance``'s LPAR: trunk adapters for its Open vSwitch VIFs (their
+    VLANs noted in ``data``, the PowerVMLiveMigrateData) and its
+    ``volumes`` (VolumeAdapters) found here.  A failure removes what it
+    made."""
+    flow = linear_flow.Flow('receive_%s' % instance.uuid)
+    flow.add(tf_mig.ReceiveVifs(adapter, instance, network_info, platform,
+                                data))
+    flow.add(*(tf_mig.ReceiveVolume(volume, index)
+               for index, volume in enumerate(volumes)))
+    return flow
+
+
+def live_migrate(adapter, instance, mover, data, config_drive=False):
+    """The flow that moves ``instance``'s LPAR to the destination ``data``
+    names (migration.Mover), its config drive unmapped first (and mapped
+    again when the move fails)."""
+    flow = linear_flow.Flow('live_migrate_%s' % instance.uuid)
+    if config_drive:
+        flow.add(tf_mig.UnmapConfigDrive(adapter, instance))
+    flow.add(tf_mig.MoveLPAR(mover, adapter, instance, data))
+    return flow
 
 
 def run(flow, instance):

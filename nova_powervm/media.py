@@ -241,11 +241,45 @@ def _unmap_media(adapter, vios_uuid, name, instance):
         LOG.info('Unmapped config drive media %s.', name, instance=instance)
 
 
-def _delete_media(adapter, vios_uuid, vg_uuid, name, instance):
+def unmap_config_drive(adapter, instance):
+    """Unmap the instance's config drive, keeping its media: NovaLink
+    moves no optical media with a migrating partition, and a migration
+    that fails maps it again (``map_config_drive``).
+
+    :raises pypowervm.exceptions.Error: NovaLink refused.
+    """
+    vios_uuid, _vg_uuid = _repository(adapter)
+    _unmap_media(adapter, vios_uuid, media_name(instance), instance)
+
+
+def map_config_drive(adapter, instance):
+    """Map the instance's config drive media (kept in the repository
+    by ``unmap_config_drive``) to its LPAR again.
+
+    :raises pypowervm.exceptions.Error: NovaLink refused.
+    :raises InstanceNotFound: the media is gone.
+    """
+    name = media_name(instance)
+    vios_uuid, vg_uuid = _repository(adapter)
+    _vg_w, media = _find_media(adapter, vios_uuid, vg_uuid, name)
+    if not media:
+        raise exception.InstanceNotFound(
+            instance_id='%s (config drive media %s)' % (instance.uuid, name))
+    LOG.info('Mapping config drive media %s again.', name, instance=instance)
+    scsi_mapper.add_vscsi_mapping(None, vios_uuid, vm.get_pvm_uuid(instance),
+                                  media[0])
+
+
+def _find_media(adapter, vios_uuid, vg_uuid, name):
+    """The repository's volume group and its media called ``name``."""
     vg_w = pvm_stg.VG.get(adapter, uuid=vg_uuid, parent_type=pvm_vios.VIOS,
                           parent_uuid=vios_uuid)
-    media = [medium for repo in vg_w.vmedia_repos
-             for medium in repo.optical_media if medium.name == name]
+    return vg_w, [medium for repo in vg_w.vmedia_repos
+                  for medium in repo.optical_media if medium.name == name]
+
+
+def _delete_media(adapter, vios_uuid, vg_uuid, name, instance):
+    vg_w, media = _find_media(adapter, vios_uuid, vg_uuid, name)
     if not media:
         LOG.debug('Config drive media %s is already gone.', name,
                   instance=instance)

@@ -436,6 +436,16 @@ class OvsVifDriver(VifDriver):
     def _create(self, vif):
         # pypowervm's crt_p2p_cna does the same in twice the REST calls,
         # holding its VLAN lock throughout: concurrent spawns queued.
+        vswitch_w, trunk = self._create_trunk(vif)
+        self._create_client_adapter(pvm_net.CNA.bld(
+            self.adapter, trunk.pvid, vswitch_w.related_href,
+            mac_addr=pvm_mac(vif['address'])))
+        self._plug_edge(vif, trunk.dev_name)
+
+    def _create_trunk(self, vif):
+        """Make the VIF's trunk adapter on the NovaLink partition, on a
+        free VLAN of the NovaLink I/O switch; returns the switch and the
+        trunk."""
         vswitch_w = _vswitch(self.adapter,
                              CONF.powervm.pvm_vswitch_for_novalink_io,
                              create=True)
@@ -451,10 +461,38 @@ class OvsVifDriver(VifDriver):
                     parent=mgmt_w)
         finally:
             host_net.vlans.trunk_done(vlan)
-        self._create_client_adapter(pvm_net.CNA.bld(
-            self.adapter, vlan, vswitch_w.related_href,
-            mac_addr=pvm_mac(vif['address'])))
-        self._plug_edge(vif, trunk.dev_name)
+        return vswitch_w, trunk
+
+    def receive(self, vif):
+        """Ready this host for the VIF of an LPAR that migrates here:
+        its trunk adapter and Open vSwitch port, on a VLAN free here.
+
+        :returns: the VLAN, to which the migration moves the client
+                  adapter.
+        :raises VirtualInterfacePlugException: NovaLink refused; nothing
+                of the VIF is left on the host.
+        """
+        LOG.info('Making the trunk adapter of VIF %s for the incoming '
+                 'LPAR.', vif['id'], instance=self.instance)
+        try:
+            _vswitch_w, trunk = self._create_trunk(vif)
+            self._plug_edge(vif, trunk.dev_name)
+        except Exception as exc:
+            _host_network(self.adapter).forget_switches()
+            self.release(vif)
+            raise exception.VirtualInterfacePlugException(
+                'Could not make the trunk adapter of VIF %s: %s' % (
+                    vif['id'], exc)) from exc
+        return trunk.pvid
+
+    def release(self, vif):
+        """Remove what ``receive`` made (best effort: logged)."""
+        try:
+            remove_trunks_named(self.adapter, trunk_device_name(vif),
+                                self.platform)
+        except Exception:
+            LOG.exception('Could not remove the trunk adapter of VIF %s.',
+                          vif['id'], instance=self.instance)
 
     def _plug_edge(self, vif, dev_name):
         self.platform.plug_ovs_port(
@@ -479,13 +517,7 @@ class OvsVifDriver(VifDriver):
         super()._remove_leftovers(vif)
         # The trunk is made first: it outlives a client adapter that
         # NovaLink refused.
-        try:
-            remove_trunks_named(self.adapter, trunk_device_name(vif),
-                                self.platform)
-        except Exception:
-            LOG.exception('Could not remove the trunk adapter of the failed '
-                          'plug of VIF %s.', vif['id'],
-                          instance=self.instance)
+        self.release(vif)
 
 
 VIF_DRIVERS = {driver.vif_type: driver

@@ -87,6 +87,27 @@ class VolumeAdapter(abc.ABC):
     def extend(self):
         """Make the LPAR able to see the volume's new size."""
 
+    # ---------------------------------------------------- live migration
+    def check_movable(self):
+        """Refuse a volume that cannot follow its LPAR to another managed
+        system (live migration).
+
+        :raises nova.exception.MigrationPreCheckError: saying why.
+        """
+        LOG.debug('%s can follow its LPAR.', self.describe(),
+                  instance=self.instance)
+
+    def prepare_incoming(self):
+        """Ready this host for the volume of an LPAR that migrates here,
+        as far as NovaLink needs it to move the LPAR's mappings (nothing
+        by default).  Either it is ready, or nothing of it is left;
+        ``disconnect`` undoes it.
+
+        :raises nova.exception.VolumeAttachFailed: it cannot be readied.
+        """
+        LOG.debug('%s needs nothing readied for the migration.',
+                  self.describe(), instance=self.instance)
+
     def invalid(self, reason):
         """An InvalidVolume naming this volume."""
         return exception.InvalidVolume(

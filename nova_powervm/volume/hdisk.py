@@ -54,6 +54,35 @@ class HdiskVolume(driver.VolumeAdapter):
         pvm_hdisk.remove_hdisk(self.adapter, CONF.host, name, vios_uuid)
 
     def connect_to_lpar(self):
+        found = self._discover_everywhere()
+        udid = next(iter(found.values()))[1]
+        try:
+            mappings.change(self.adapter, [
+                (vios_uuid, mappings.add_vscsi(
+                    self.instance, pvm_stg.PV.bld(self.adapter, name,
+                                                  udid=udid),
+                    self.describe()))
+                for vios_uuid, (name, udid) in found.items()])
+        except Exception:
+            with excutils.save_and_reraise_exception():
+                # By UDID on every VIOS: a mapping, or a discovery on
+                # another VIOS, whose answer was lost may exist too.
+                undo.quietly(self._unmap_and_remove_udid, udid)
+        self.data[UDID_KEY] = udid
+
+    def prepare_incoming(self):
+        """Have this host's VIOSes find the volume, unmapped: NovaLink
+        moves the LPAR's mappings of it onto the VIOSes that have it."""
+        found = self._discover_everywhere()
+        self.data[UDID_KEY] = next(iter(found.values()))[1]
+
+    def _discover_everywhere(self):
+        """``{vios_uuid: (hdisk name, UDID)}`` of the active VIOSes that
+        find the volume, at least required_vioses() of them.
+
+        :raises nova.exception.VolumeAttachFailed: too few found it (what
+                they found is removed again).
+        """
         found = {}
         try:
             for vios_w in pvm_partition.get_active_vioses(self.adapter):
@@ -64,20 +93,12 @@ class HdiskVolume(driver.VolumeAdapter):
                 raise self.attach_failed(
                     '%d Virtual I/O Server(s) reach it; %d must' % (
                         len(found), self.required_vioses()))
-            mappings.change(self.adapter, [
-                (vios_uuid, mappings.add_vscsi(
-                    self.instance, pvm_stg.PV.bld(self.adapter, name,
-                                                  udid=udid),
-                    self.describe()))
-                for vios_uuid, (name, udid) in found.items()])
         except Exception:
             with excutils.save_and_reraise_exception():
                 if found:
-                    # By UDID on every VIOS: a mapping, or a discovery on
-                    # another VIOS, whose answer was lost may exist too.
                     undo.quietly(self._unmap_and_remove_udid,
                                  next(iter(found.values()))[1])
-        self.data[UDID_KEY] = next(iter(found.values()))[1]
+        return found
 
     def disconnect(self):
         udid = self.data.get(UDID_KEY)

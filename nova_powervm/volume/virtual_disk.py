@@ -84,6 +84,11 @@ class ManagementDiskVolume(driver.VolumeAdapter):
         pvm_storage.rescan_vstor(mgmt_uuid, disks[0].udid,
                                  adapter=self.adapter)
 
+    def check_movable(self):
+        raise exception.MigrationPreCheckError(
+            reason='%s is served by the NovaLink partition of this host, '
+            'which no migrating partition takes along' % self.describe())
+
     def _management_vios(self):
         """The UUID of the NovaLink partition, which must host I/O."""
         mgmt_w = pvm_partition.get_mgmt_partition(self.adapter)
