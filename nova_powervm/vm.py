@@ -283,6 +283,7 @@ def update_lpar(adapter, host_w, instance, flavor):
     ``powervm:`` settings of ``flavor``, in place: its adapters, storage
     and partition ID stay.  NovaLink checks that the host can give them.
 
+    :returns: the updated LPAR's wrapper.
     :raises nova.exception.ResizeError: pypowervm cannot build such an
             LPAR, or NovaLink refused it.
     """
@@ -293,7 +294,7 @@ def update_lpar(adapter, host_w, instance, flavor):
     try:
         attrs = _flavor_attributes(instance, flavor, lpar_w.env)
         _builder(adapter, host_w, attrs).rebuild(lpar_w)
-        lpar_w.update()
+        return lpar_w.update()
     except _BUILD_ERRORS + (pvm_exc.Error,) as exc:
         raise exception.ResizeError(reason=exc) from exc
 

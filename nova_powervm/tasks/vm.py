@@ -9,7 +9,8 @@ from nova_powervm import vm
 
 LOG = logging.getLogger(__name__)
 
-# What later tasks of a flow find the new LPAR's wrapper under.
+# What later tasks of a flow find the wrapper of the LPAR the flow made (or
+# updated) under.
 LPAR_WRAP = 'lpar_wrap'
 
 
@@ -47,8 +48,8 @@ class CreateLPAR(task.Task):
 
 
 class PowerOn(task.Task):
-    """Start the LPAR (from ``lpar_wrap`` when the flow made it, without
-    reading it again).  Revert stops it at once (hard)."""
+    """Start the LPAR (from ``lpar_wrap`` when the flow made or updated
+    it, without reading it again).  Revert stops it at once (hard)."""
 
     def __init__(self, adapter, instance):
         super().__init__(name='power_on')
@@ -112,10 +113,11 @@ class PowerOff(task.Task):
 
 class UpdateLPAR(task.Task):
     """Give the (stopped) LPAR the settings of ``flavor``; revert gives it
-    those of ``prior_flavor`` again."""
+    those of ``prior_flavor`` again.  Provides ``lpar_wrap``, the updated
+    LPAR's wrapper: a later power on need not read it again."""
 
     def __init__(self, adapter, host_w, instance, flavor, prior_flavor):
-        super().__init__(name='update_lpar')
+        super().__init__(name='update_lpar', provides=LPAR_WRAP)
         self.adapter = adapter
         self.host_w = host_w
         self.instance = instance
@@ -123,8 +125,8 @@ class UpdateLPAR(task.Task):
         self.prior_flavor = prior_flavor
 
     def execute(self):
-        vm.update_lpar(self.adapter, self.host_w, self.instance,
-                       self.flavor)
+        return vm.update_lpar(self.adapter, self.host_w, self.instance,
+                              self.flavor)
 
     def revert(self, result, flow_failures, **kwargs):
         LOG.warning('Giving the LPAR its flavor %s again after the failure.',
