@@ -23,33 +23,35 @@ CONF = nova_conf.CONF
 GIB = 1024 ** 3
 
 
-class ResizeTestCase(fixtures.DriverTestCase):
-    """nova's side of a resize: the migration record, the flavor switch,
-    and the driver calls of each step."""
+def new_flavor(context, memory_mb=4096, vcpus=4, root_gb=2,
+               extra_specs=None):
+    """A saved flavor to resize to (one of each size)."""
+    name = 'pvm.%d.%d.%d' % (memory_mb, vcpus, root_gb)
+    flavor = objects.Flavor(
+        context=context, name=name, flavorid=name, memory_mb=memory_mb,
+        vcpus=vcpus, root_gb=root_gb, ephemeral_gb=0, swap=0,
+        extra_specs=extra_specs or {}, is_public=True, disabled=False,
+        rxtx_factor=1.0, vcpu_weight=0)
+    flavor.create()
+    return flavor
 
-    def setUp(self):
-        super().setUp()
-        self.network_info = [fixtures.sea_vif(1), fixtures.ovs_vif(2)]
 
-    def spawned(self, **fields):
-        """A running instance with a config drive and two VIFs."""
-        instance = self.make_instance(config_drive='True', **fields)
-        self.spawn_with(self.network_info, instance=instance)
-        return instance
+class NovaMoves:
+    """nova's side of a resize or a cold migration, as its compute manager
+    takes it: the migration record, what nova changes on the instance
+    between the driver's steps, and the steps on the hosts' drivers.
 
-    def flavor(self, memory_mb=4096, vcpus=4, root_gb=2, extra_specs=None):
-        """A saved flavor to resize to (one of each size)."""
-        name = 'pvm.%d.%d.%d' % (memory_mb, vcpus, root_gb)
-        flavor = objects.Flavor(
-            context=self.context, name=name, flavorid=name,
-            memory_mb=memory_mb,
-            vcpus=vcpus, root_gb=root_gb, ephemeral_gb=0, swap=0,
-            extra_specs=extra_specs or {}, is_public=True, disabled=False,
-            rxtx_factor=1.0, vcpu_weight=0)
-        flavor.create()
-        return flavor
+    :param context: the request context.
+    :param network_info: the instances' VIFs.
+    :param image_meta: their image's ImageMeta.
+    """
 
-    def start_move(self, instance, flavor, dest_host):
+    def __init__(self, context, network_info, image_meta):
+        self.context = context
+        self.network_info = network_info
+        self.image_meta = image_meta
+
+    def start(self, instance, flavor, dest_host):
         """The migration record and the instance's migration context, as
         nova's resize claim on the destination leaves them."""
         migration = objects.Migration(
@@ -86,33 +88,29 @@ class ResizeTestCase(fixtures.DriverTestCase):
         instance.save()
         driver.finish_migration(
             self.context, migration, instance, disk_info, self.network_info,
-            self.image_meta(), True, {}, block_device_info,
-            power_on=power_on)
+            self.image_meta, True, {}, block_device_info, power_on=power_on)
 
-    def resize(self, instance, flavor, dest_host=fixtures.HOST,
-               source=None, dest=None, block_device_info=None):
-        """Both steps of a resize (to ``dest_host``); returns the
-        migration."""
-        migration = self.start_move(instance, flavor, dest_host)
-        disk_info = self.migrate(source or self.driver, instance, flavor,
-                                 block_device_info)
-        self.finish(dest or self.driver, instance, migration, disk_info,
-                    block_device_info)
+    def move(self, source, dest, instance, flavor, dest_host,
+             block_device_info=None):
+        """Both steps of a resize (or a cold migration, to the instance's
+        own flavor) to ``dest_host``; returns the migration."""
+        migration = self.start(instance, flavor, dest_host)
+        disk_info = self.migrate(source, instance, flavor, block_device_info)
+        self.finish(dest, instance, migration, disk_info, block_device_info)
         return migration
 
-    def confirm(self, instance, migration, source=None):
-        (source or self.driver).confirm_migration(
-            self.context, migration, instance, self.network_info)
+    def confirm(self, source, instance, migration):
+        """confirm_resize on the source."""
+        source.confirm_migration(self.context, migration, instance,
+                                 self.network_info)
         instance.old_flavor = instance.new_flavor = None
         instance.task_state = None
         instance.save()
 
-    def revert(self, instance, migration, source=None, dest=None,
+    def revert(self, source, dest, instance, migration,
                block_device_info=None):
         """revert_resize on the destination, finish_revert_resize on the
         source; nova keeps the disks when the two share storage."""
-        source = source or self.driver
-        dest = dest or self.driver
         instance.task_state = task_states.RESIZE_REVERTING
         instance.save()
         data = dest.check_instance_shared_storage_local(self.context,
@@ -127,6 +125,38 @@ class ResizeTestCase(fixtures.DriverTestCase):
         source.finish_revert_migration(
             self.context, instance, self.network_info, migration,
             block_device_info, power_on=True)
+
+
+class ResizeTestCase(fixtures.DriverTestCase):
+    """Resizes of instances of the driver under test (``self.driver``, the
+    source and, on one host, the destination too)."""
+
+    def setUp(self):
+        super().setUp()
+        self.network_info = [fixtures.sea_vif(1), fixtures.ovs_vif(2)]
+        self.nova = NovaMoves(self.context, self.network_info,
+                              self.image_meta())
+
+    def spawned(self, **fields):
+        """A running instance with a config drive and two VIFs."""
+        instance = self.make_instance(config_drive='True', **fields)
+        self.spawn_with(self.network_info, instance=instance)
+        return instance
+
+    def flavor(self, **sizes):
+        return new_flavor(self.context, **sizes)
+
+    def resize(self, instance, flavor, block_device_info=None):
+        """A resize on the instance's host; returns the migration."""
+        return self.nova.move(self.driver, self.driver, instance, flavor,
+                              fixtures.HOST, block_device_info)
+
+    def confirm(self, instance, migration):
+        self.nova.confirm(self.driver, instance, migration)
+
+    def revert(self, instance, migration, block_device_info=None):
+        self.nova.revert(self.driver, self.driver, instance, migration,
+                         block_device_info)
 
     # ------------------------------------------------------------ checks
     def boot_disk_gb(self, instance):
@@ -181,10 +211,11 @@ class SameHostResizeTests:
 
     def test_power_on_false_leaves_the_resized_lpar_off(self):
         instance = self.spawned()
-        migration = self.start_move(instance, self.flavor(), fixtures.HOST)
-        disk_info = self.migrate(self.driver, instance, instance.new_flavor)
+        migration = self.nova.start(instance, self.flavor(), fixtures.HOST)
+        disk_info = self.nova.migrate(self.driver, instance,
+                                      instance.new_flavor)
         self.assert_lpar_has(instance, 2048, 2, state='not activated')
-        self.finish(self.driver, instance, migration, disk_info,
+        self.nova.finish(self.driver, instance, migration, disk_info,
                     power_on=False)
         self.assert_lpar_has(instance, 4096, 4, state='not activated')
 
@@ -193,9 +224,9 @@ class SameHostResizeTests:
         instance.flavor.root_gb = instance.root_gb = 3
         instance.save()
         before = self.boot_disk_gb(instance)
-        self.start_move(instance, self.flavor(root_gb=2), fixtures.HOST)
+        self.nova.start(instance, self.flavor(root_gb=2), fixtures.HOST)
         err = self.assertRaises(exception.InstanceFaultRollback,
-                                self.migrate, self.driver, instance,
+                                self.nova.migrate, self.driver, instance,
                                 instance.new_flavor)
         self.assertIsInstance(err.inner_exception, exception.ResizeError)
         self.assertIn('root disk', str(err.inner_exception))
@@ -229,13 +260,13 @@ class SameHostResizeTests:
         self.attach(instance, info)
         bdm = fixtures.DriverBDM(info)
         bdi = fixtures.block_device_info(bdm)
-        migration = self.start_move(instance, self.flavor(), fixtures.HOST)
-        disk_info = self.migrate(self.driver, instance, instance.new_flavor,
-                                 bdi)
+        migration = self.nova.start(instance, self.flavor(), fixtures.HOST)
+        disk_info = self.nova.migrate(self.driver, instance,
+                                      instance.new_flavor, bdi)
         # Stopped, and its volume released: nova ends the volume's
         # connection to this host before the next step.
         self.assert_volume_gone(lun)
-        self.finish(self.driver, instance, migration, disk_info, bdi)
+        self.nova.finish(self.driver, instance, migration, disk_info, bdi)
         self.assert_volume_attached(instance, lun, info)
         self.revert(instance, migration, block_device_info=bdi)
         self.assert_volume_attached(instance, lun, info)
@@ -282,13 +313,12 @@ class TwoHostsTestCase(ResizeTestCase):
             within=self.sim.endpoints[index].system)
 
     def move(self, instance, flavor, block_device_info=None):
-        return self.resize(instance, flavor, dest_host=DEST_HOST,
-                           source=self.driver, dest=self.dest,
-                           block_device_info=block_device_info)
+        return self.nova.move(self.driver, self.dest, instance, flavor,
+                              DEST_HOST, block_device_info)
 
     def revert_move(self, instance, migration, block_device_info=None):
-        self.revert(instance, migration, source=self.driver,
-                    dest=self.dest, block_device_info=block_device_info)
+        self.nova.revert(self.driver, self.dest, instance, migration,
+                         block_device_info)
 
     def footprint(self, index, instance):
         """What of ``instance`` system ``index`` holds, in terms that do not
@@ -384,7 +414,7 @@ class TestColdMigrationSharedSSP(TwoHostsTestCase):
         self.assertEqual(2.0, lu.capacity_gb)
         # The source keeps its LPAR, stopped, until nova confirms.
         self.assertEqual(self.stopped(before), self.footprint(0, instance))
-        self.confirm(instance, migration, source=self.driver)
+        self.nova.confirm(self.driver, instance, migration)
         self.assertEqual(self.NOTHING, self.footprint(0, instance))
         self.assertEqual(before, self.footprint(1, instance))
         self.assertEqual([1], self.systems_with_lpar(instance))
@@ -409,7 +439,7 @@ class TestColdMigrationSharedSSP(TwoHostsTestCase):
         migration = self.move(instance, instance.flavor)
         self.assert_lpar_has(instance, 2048, 2)
         self.assertEqual(1.0, lu.capacity_gb)
-        self.confirm(instance, migration, source=self.driver)
+        self.nova.confirm(self.driver, instance, migration)
         self.assertEqual([1], self.systems_with_lpar(instance))
 
 
@@ -420,9 +450,9 @@ class TestMoveWithLocalDisk(TwoHostsTestCase):
     def test_a_move_is_refused_before_anything_changes(self):
         instance = self.spawned()
         before = self.footprint(0, instance)
-        self.start_move(instance, self.flavor(), DEST_HOST)
+        self.nova.start(instance, self.flavor(), DEST_HOST)
         err = self.assertRaises(exception.InstanceFaultRollback,
-                                self.migrate, self.driver, instance,
+                                self.nova.migrate, self.driver, instance,
                                 instance.new_flavor)
         self.assertIsInstance(err.inner_exception, exception.ResizeError)
         self.assertIn('volume group', str(err.inner_exception))
@@ -462,7 +492,7 @@ class TestMoveWithLocalDisk(TwoHostsTestCase):
         self.assertEqual(before, self.footprint(0, instance))
         self.assertEqual(2, len(self.volume_on(0, lun)))
         migration = self.move(instance, self.flavor(root_gb=3), bdi)
-        self.confirm(instance, migration, source=self.driver)
+        self.nova.confirm(self.driver, instance, migration)
         self.assertEqual(self.NOTHING, self.footprint(0, instance))
         self.assertEqual({}, self.volume_on(0, lun))
         self.assertEqual(2, len(self.volume_on(1, lun)))
@@ -485,9 +515,10 @@ class TestMoveBetweenSeparatePools(TwoHostsTestCase):
 
     def test_the_destination_refuses_a_disk_it_does_not_reach(self):
         instance = self.spawned()
-        migration = self.start_move(instance, self.flavor(), DEST_HOST)
-        disk_info = self.migrate(self.driver, instance, instance.new_flavor)
-        err = self.assertRaises(exception.ResizeError, self.finish,
+        migration = self.nova.start(instance, self.flavor(), DEST_HOST)
+        disk_info = self.nova.migrate(self.driver, instance,
+                                      instance.new_flavor)
+        err = self.assertRaises(exception.ResizeError, self.nova.finish,
                                 self.dest, instance, migration, disk_info)
         self.assertIn('does not reach', str(err))
         self.assertEqual(self.NOTHING, self.footprint(1, instance))
