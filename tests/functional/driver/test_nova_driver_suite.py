@@ -108,13 +108,6 @@ class TestNovaDriverSuite(test_virt_drivers._VirtDriverTestCase,
     driver_module = 'nova.virt.' + fixtures.COMPUTE_DRIVER
     baseline = load_baseline()
 
-    # nova forgives NotImplementedError in every test of an optional driver
-    # method but this one (the drivers it runs the suite on all live-migrate;
-    # its abstract driver skips the test).  Until PowerVMDriver migrates it
-    # counts, with nova's own decorator, as passing by NotImplementedError.
-    test_live_migration = test_virt_drivers.catch_notimplementederror(
-        test_virt_drivers._VirtDriverTestCase.test_live_migration)
-
     # [powervm] disk_driver of the tests that need another than localdisk:
     # the resize test moves its instance to another host ('dest_host'),
     # which only a disk in a shared storage pool can follow.
@@ -130,7 +123,7 @@ class TestNovaDriverSuite(test_virt_drivers._VirtDriverTestCase,
         self.image_service = self.useFixture(RawImageGlance(self))
         # nova's force-complete test queues its request in the map of
         # running migrations libvirt's driver keeps (and FakeDriver, for
-        # this test); PowerVMDriver keeps none until it live-migrates.
+        # this test); PowerVMDriver keeps its own (migration.Mover).
         vars(self.connection).setdefault('active_migrations', {})
         # Checked once cleanup_host has run.
         self.addCleanup(self._assert_logged_off)
