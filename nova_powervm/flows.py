@@ -324,8 +324,9 @@ def run_or_roll_back(flow, instance):
     except Exception as exc:
         if engine.storage.get_flow_state() != tf_states.REVERTED:
             raise
-        raise exception.InstanceFaultRollback(
-            inner_exception=exception.ResizeError(reason=exc)) from exc
+        inner = exc if isinstance(exc, exception.ResizeError) else \
+            exception.ResizeError(reason=exc)
+        raise exception.InstanceFaultRollback(inner_exception=inner) from exc
 
 
 def _engine(flow, instance):
