@@ -186,14 +186,20 @@ class ComputeHost(fixtures.Fixture):
                   remote NovaLink is reached.
     :param novalink_io: the NovaLink partition hosts I/O (serves file and
                         RBD volumes).
+    :param systems: managed systems the simulator serves (the driver
+                    manages the first).
+    :param shared_ssp: the VIOSes of every system form one SSP cluster.
     :param options: ``[powervm]`` options beyond the connection's.
     """
 
-    def __init__(self, lpars=0, https=False, novalink_io=False, **options):
+    def __init__(self, lpars=0, https=False, novalink_io=False, systems=1,
+                 shared_ssp=False, **options):
         super().__init__()
         self.lpars = lpars
         self.https = https
         self.novalink_io = novalink_io
+        self.systems = systems
+        self.shared_ssp = shared_ssp
         self.options = options
 
     def _setUp(self):
@@ -205,7 +211,8 @@ class ComputeHost(fixtures.Fixture):
         self._database()
         self.sim = self.useFixture(sim_fixture.NovaLinkFixture(
             lpars=self.lpars, https=self.https, event_wait=EVENT_WAIT,
-            novalink_io=self.novalink_io))
+            novalink_io=self.novalink_io, systems=self.systems,
+            shared_ssp=self.shared_ssp))
         self.system = self.sim.model.systems[0]
         self.useFixture(sim_platform.PlatformFixture(self.sim))
         self.images = ImageService()

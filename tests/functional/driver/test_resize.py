@@ -23,17 +23,16 @@ CONF = nova_conf.CONF
 GIB = 1024 ** 3
 
 
-def new_flavor(context, memory_mb=4096, vcpus=4, root_gb=2,
-               extra_specs=None):
-    """A saved flavor to resize to (one of each size)."""
+def flavor_of(memory_mb=4096, vcpus=4, root_gb=2, extra_specs=None,
+              **fields):
+    """A flavor to resize to, named after its sizes; ``fields`` are its
+    other fields (an ``id``, or the ``context`` to create it in)."""
     name = 'pvm.%d.%d.%d' % (memory_mb, vcpus, root_gb)
-    flavor = objects.Flavor(
-        context=context, name=name, flavorid=name, memory_mb=memory_mb,
-        vcpus=vcpus, root_gb=root_gb, ephemeral_gb=0, swap=0,
+    return objects.Flavor(
+        name=name, flavorid=name, memory_mb=memory_mb, vcpus=vcpus,
+        root_gb=root_gb, ephemeral_gb=0, swap=0,
         extra_specs=extra_specs or {}, is_public=True, disabled=False,
-        rxtx_factor=1.0, vcpu_weight=0)
-    flavor.create()
-    return flavor
+        rxtx_factor=1.0, vcpu_weight=0, **fields)
 
 
 class NovaMoves:
@@ -144,7 +143,10 @@ class ResizeTestCase(fixtures.DriverTestCase):
         return instance
 
     def flavor(self, **sizes):
-        return new_flavor(self.context, **sizes)
+        """A saved flavor to resize to (one of each size)."""
+        flavor = flavor_of(context=self.context, **sizes)
+        flavor.create()
+        return flavor
 
     def resize(self, instance, flavor, block_device_info=None):
         """A resize on the instance's host; returns the migration."""
