@@ -181,6 +181,15 @@ class SSPDiskAdapter(driver.DiskAdapter):
         # the image cache: another host may be cloning it right now.
         lus = self._find_disk_lus(self.disk_name(instance))
         for lu_w in lus:
+            if lu_w.in_use:
+                # This host's mappings are gone: another host's VIOS maps
+                # it, to the instance's LPAR left there by a move that
+                # failed on this host.  That host deletes the disk with
+                # its LPAR (nova reaps it once the instance is deleted).
+                LOG.warning('Logical unit %s is mapped on another host; '
+                            'it is left for that host to delete.',
+                            lu_w.name, instance=instance)
+                continue
             LOG.info('Deleting logical unit %s.', lu_w.name,
                      instance=instance)
             try:

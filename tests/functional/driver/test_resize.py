@@ -16,6 +16,7 @@ from nova import exception
 from nova import objects
 
 from nova_powervm import vm
+from powervm_sim import faults
 from powervm_sim import platform as sim_platform
 from tests.functional.driver import fixtures
 
@@ -434,6 +435,26 @@ class TestColdMigrationSharedSSP(TwoHostsTestCase):
         self.assertEqual([0], self.systems_with_lpar(instance))
         # nova kept the disk: the two hosts share its storage.
         self.assertIs(lu, self.boot_lu(instance))
+
+    def test_a_failed_move_leaves_the_source_whole_for_nova_to_reap(self):
+        instance = self.spawned()
+        lu = self.boot_lu(instance)
+        before = self.footprint(0, instance)
+        self.sim.faults.add(faults.FaultRule(
+            job='PowerOn', outcome=faults.JobFailure('HSCL0001 Injected.')))
+        self.assertRaises(exception.InstancePowerOnFailure, self.move,
+                          instance, self.flavor())
+        self.assertEqual(self.NOTHING, self.footprint(1, instance))
+        self.assertEqual(self.stopped(before), self.footprint(0, instance))
+        # nova has the server in error on the destination.  Its delete
+        # there leaves the disk the source's LPAR still maps ...
+        self.dest.destroy(self.context, instance, self.network_info)
+        self.assertIs(lu, self.boot_lu(instance))
+        # ... which the source's nova-compute reaps once the server is
+        # deleted (running_deleted_instance_action), disk and all.
+        self.driver.destroy(self.context, instance, self.network_info)
+        self.assertEqual(self.NOTHING, self.footprint(0, instance))
+        self.assertEqual([], self.logical_units('VirtualIO_Disk'))
 
     def test_cold_migration_keeps_the_flavor_and_the_disk_size(self):
         instance = self.spawned()

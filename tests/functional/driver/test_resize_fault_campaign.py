@@ -12,6 +12,7 @@ is TestColdMigrationCampaign's.
 
 from nova import exception
 
+from nova_powervm import resize
 from tests.functional.driver import fixtures
 from tests.functional.driver import test_fault_campaign as campaign
 from tests.functional.driver import test_resize
@@ -117,9 +118,9 @@ class TestColdMigrationCampaign(campaign.FaultCampaignTestCase,
     A failure on the source rolls back (InstanceFaultRollback) to the
     instance running there as it was; a failure on the destination leaves
     nothing there and the source's LPAR as it was but stopped (nova puts
-    the instance in error: it cannot get back to the source on its own).
-    Nothing is left on either system once nova, or its operator, deletes
-    the instance.
+    the instance in error on the destination: nova has no way back to the
+    source).  Nothing is left on either system once nova deletes the
+    instance (see tidy).
     """
 
     SHARED_SSP = True
@@ -140,14 +141,24 @@ class TestColdMigrationCampaign(campaign.FaultCampaignTestCase,
         self.move(prepared[0], self.new_flavor)
 
     def tidy(self, prepared):
-        """Delete the instance where nova has it (its LPAR on the source
-        too, which confirm removes), its disk with it."""
+        """What nova does after the move, and then to delete the server:
+        a move that finished is confirmed (the source's LPAR goes) and the
+        server deleted on the destination.  One that failed on the
+        destination has the server deleted there, which leaves the disk
+        the source's LPAR maps, then reaped on the source
+        (running_deleted_instance_action).  One that failed on the source
+        has the server deleted there.  Nothing is left anywhere."""
         instance, _before = prepared
         self.tracker.step = None
         if self.lpar_on(1, instance) is not None:
-            self.dest.destroy(self.context, instance, self.network_info,
-                              destroy_disks=False)
-        self.driver.destroy(self.context, instance, self.network_info)
+            self.nova.confirm(self.driver, instance,
+                              resize.migration_of(self.context, instance))
+            self.assertEqual(self.NOTHING, self.footprint(0, instance))
+            self.dest.destroy(self.context, instance, self.network_info)
+        else:
+            if instance.host == test_resize.DEST_HOST:
+                self.dest.destroy(self.context, instance, self.network_info)
+            self.driver.destroy(self.context, instance, self.network_info)
         for index in range(self.SYSTEMS):
             self.assertEqual(self.NOTHING, self.footprint(index, instance))
         self.assertEqual([], self.logical_units('VirtualIO_Disk'))
