@@ -15,6 +15,7 @@ from nova import conf as nova_conf
 from nova import exception
 from nova import objects
 
+from nova_powervm import conf
 from nova_powervm import vm
 from powervm_sim import faults
 from powervm_sim import platform as sim_platform
@@ -464,6 +465,52 @@ class TestColdMigrationSharedSSP(TwoHostsTestCase):
         self.assertEqual(1.0, lu.capacity_gb)
         self.nova.confirm(self.driver, instance, migration)
         self.assertEqual([1], self.systems_with_lpar(instance))
+
+
+class TestMoveWithNPIVVolume(TwoHostsTestCase):
+    """A volume over NPIV moves with the instance: its LPAR on the
+    destination logs in with the same virtual WWPNs, through the
+    destination's physical ports."""
+
+    SHARED_SSP = True
+    DRIVER_OPTIONS = {'disk_driver': 'ssp'}
+
+    def setUp(self):
+        super().setUp()
+        # Fabric A: the first FC port of every VIOS of both systems.
+        self.flags(fc_attach_strategy='npiv', fabrics=['A'], group='powervm')
+        conf.fabric_port_wwpns()
+        self.flags(fabric_A_port_wwpns=[
+            port.wwpn for vios in self.sim.model.vioses()
+            for port in vios.fc_ports if port.name == 'fcs0'],
+            group='powervm')
+
+    def vfc_on(self, index, instance):
+        """{physical port WWPN: the client's WWPNs} of the VFC mappings of
+        system ``index``'s VIOSes (to whatever partition)."""
+        return {mapping.port.wwpn: mapping.client and mapping.client.wwpns
+                for vios in self.sim.model.vioses(
+                    self.sim.endpoints[index].system)
+                for mapping in vios.fc_mappings}
+
+    def test_the_volume_follows_the_instance(self):
+        instance = self.spawned()
+        self.sim.model.set_partition_state(self.lpar_of(instance), 'running',
+                                           rmc_state='active')
+        wwpns = self.driver.get_volume_connector(instance)['wwpns']
+        lun, info = self.fc_volume(initiators=wwpns)
+        self.attach(instance, info)
+        bdi = fixtures.block_device_info(fixtures.DriverBDM(info))
+        [(source_port, clients)] = self.vfc_on(0, instance).items()
+        migration = self.move(instance, self.flavor(), bdi)
+        # The same virtual WWPNs, on a physical port of the destination.
+        [(dest_port, moved)] = self.vfc_on(1, instance).items()
+        self.assertEqual(clients, moved)
+        self.assertNotEqual(source_port, dest_port)
+        self.assertEqual([lun], self.sim.model.npiv_luns(wwpns[0]))
+        self.nova.confirm(self.driver, instance, migration)
+        self.assertEqual({}, self.vfc_on(0, instance))
+        self.assertEqual({dest_port: clients}, self.vfc_on(1, instance))
 
 
 class TestMoveWithLocalDisk(TwoHostsTestCase):
