@@ -375,9 +375,20 @@ def release_volumes(volumes):
 
 def finish_destination(adapter, instance, network_info, config_drive):
     """The moved LPAR gets what NovaLink did not move: a config drive,
-    written anew here."""
+    written anew here (once more, from nothing, after a failure: a second
+    one leaves the instance without its drive, an error to nova)."""
     if not config_drive:
         return
+    try:
+        _write_config_drive(adapter, instance, network_info)
+    except Exception:
+        LOG.warning('Writing the config drive again.', instance=instance,
+                    exc_info=True)
+        media.delete_config_drive(adapter, instance)
+        _write_config_drive(adapter, instance, network_info)
+
+
+def _write_config_drive(adapter, instance, network_info):
     mgmt_cna = pvm_vif.find_mgmt_cna(adapter,
                                      pvm_vif.get_cnas(adapter, instance))
     media.create_config_drive(adapter, instance, [], network_info, None,

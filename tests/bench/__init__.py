@@ -19,7 +19,8 @@ import traceback
 
 # Benchmark modules, each with run(report).  Driver benchmarks join here.
 MODULES = ('tests.bench.sim', 'tests.bench.driver', 'tests.bench.session',
-           'tests.bench.volumes', 'tests.bench.migrations')
+           'tests.bench.volumes', 'tests.bench.migrations',
+           'tests.bench.live_migration')
 # A target missed by more than this factor fails the run.
 MISS_TOLERANCE = 2.0
 

@@ -36,6 +36,14 @@ DEST_HOST = test_resize.DEST_HOST
 SLOW_MOVE_SECONDS = 30
 # Bound of every wait for a move to reach a state.
 WAIT_SECONDS = 20
+# nova's steps of a live migration, on the host they run on.
+CHECK_DESTINATION = 'check at destination'
+CHECK_SOURCE = 'check at source'
+PRE_LIVE_MIGRATION = 'pre_live_migration'
+LIVE_MIGRATION = 'live_migration'
+POST_AT_SOURCE = 'post at source'
+POST_AT_DESTINATION = 'post at destination'
+ROLLBACK = 'rollback'
 
 
 class Outcome:
@@ -46,6 +54,91 @@ class Outcome:
     def __init__(self):
         self.post = False
         self.recovered = None
+
+
+class NovaLiveMigrations:
+    """nova's side of live migrations from ``source`` to ``dest`` (the
+    hosts' drivers), as its compute managers take them: the migration
+    record, the driver calls of each step on each host, what nova changes
+    on the instance in between.
+
+    :param network_info: the instances' VIFs.
+    :param dest_host: the destination's compute host name.
+    :param at: called with each step's name before nova takes it.
+    """
+
+    def __init__(self, context, network_info, source, dest, dest_host,
+                 at=lambda step: None):
+        self.context = context
+        self.network_info = network_info
+        self.source = source
+        self.dest = dest
+        self.dest_host = dest_host
+        self.at = at
+
+    def record(self, instance):
+        migration = objects.Migration(
+            context=self.context, instance_uuid=instance.uuid,
+            source_compute=instance.host, source_node=instance.host,
+            dest_compute=self.dest_host, dest_node=self.dest_host,
+            dest_compute_id=2, status='running',
+            migration_type='live-migration')
+        migration.create()
+        return migration
+
+    def check(self, instance, source_bdi=None):
+        """Both hosts' checks; returns the migrate data."""
+        self.at(CHECK_DESTINATION)
+        data = self.dest.check_can_live_migrate_destination(
+            self.context, instance, {}, {})
+        try:
+            self.at(CHECK_SOURCE)
+            return self.source.check_can_live_migrate_source(
+                self.context, instance, data, source_bdi)
+        finally:
+            self.dest.cleanup_live_migration_destination_check(
+                self.context, data)
+
+    def live_migrate(self, instance, source_bdms=(), dest_bdms=()):
+        """nova's steps of a live migration; returns the Outcome."""
+        source_bdi = fixtures.block_device_info(*source_bdms)
+        dest_bdi = fixtures.block_device_info(*dest_bdms)
+        data = self.check(instance, source_bdi)
+        data.migration = self.record(instance)
+        self.at(PRE_LIVE_MIGRATION)
+        data = self.dest.pre_live_migration(
+            self.context, instance, dest_bdi, self.network_info, None, data)
+        outcome = Outcome()
+
+        def post(ctxt, instance, dest, block_migration=False,
+                 migrate_data=None):
+            self.at(POST_AT_SOURCE)
+            self.source.post_live_migration(ctxt, instance, source_bdi,
+                                            migrate_data)
+            self.source.post_live_migration_at_source(ctxt, instance,
+                                                      self.network_info)
+            instance.host = dest
+            instance.save()
+            self.at(POST_AT_DESTINATION)
+            self.dest.post_live_migration_at_destination(
+                ctxt, instance, self.network_info, False, dest_bdi)
+            outcome.post = True
+
+        def recover(ctxt, instance, dest, migrate_data=None,
+                    migration_status='failed'):
+            self.at(ROLLBACK)
+            self.source.rollback_live_migration_at_source(ctxt, instance,
+                                                          migrate_data)
+            # remove_volume_connection on the destination, per volume.
+            for bdm in dest_bdms:
+                self.dest.detach_volume(ctxt, bdm['connection_info'],
+                                        instance, '/dev/sdb')
+            outcome.recovered = migration_status
+
+        self.at(LIVE_MIGRATION)
+        self.source.live_migration(self.context, instance, self.dest_host,
+                                   post, recover, False, data)
+        return outcome
 
 
 class LiveMigrationTestCase(test_resize.TwoHostsTestCase):
@@ -62,6 +155,9 @@ class LiveMigrationTestCase(test_resize.TwoHostsTestCase):
             compute_rpcapi.ComputeAPI,
             'rollback_live_migration_at_destination',
             new=self._rollback_at_destination))
+        self.nova = NovaLiveMigrations(self.context, self.network_info,
+                                       self.driver, self.dest, DEST_HOST,
+                                       at=self.at)
 
     def _rollback_at_destination(self, ctxt, instance, host,
                                  destroy_disks, migrate_data):
@@ -82,63 +178,14 @@ class LiveMigrationTestCase(test_resize.TwoHostsTestCase):
             self.lpar_of(instance), sim_partition.RUNNING,
             rmc_state=rmc_state)
 
-    def record(self, instance):
-        migration = objects.Migration(
-            context=self.context, instance_uuid=instance.uuid,
-            source_compute=fixtures.HOST, source_node=fixtures.HOST,
-            dest_compute=DEST_HOST, dest_node=DEST_HOST, dest_compute_id=2,
-            status='running', migration_type='live-migration')
-        migration.create()
-        return migration
+    def at(self, step):
+        """nova is about to take ``step`` (the fault campaign notes it)."""
 
-    # -------------------------------------------------- nova's steps
     def check(self, instance, source_bdi=None):
-        """Both hosts' checks; returns the migrate data."""
-        data = self.dest.check_can_live_migrate_destination(
-            self.context, instance, {}, {})
-        try:
-            return self.driver.check_can_live_migrate_source(
-                self.context, instance, data, source_bdi)
-        finally:
-            self.dest.cleanup_live_migration_destination_check(
-                self.context, data)
+        return self.nova.check(instance, source_bdi)
 
     def live_migrate(self, instance, source_bdms=(), dest_bdms=()):
-        """nova's steps of a live migration; returns the Outcome."""
-        source_bdi = fixtures.block_device_info(*source_bdms)
-        dest_bdi = fixtures.block_device_info(*dest_bdms)
-        data = self.check(instance, source_bdi)
-        data.migration = self.record(instance)
-        data = self.dest.pre_live_migration(
-            self.context, instance, dest_bdi, self.network_info, None, data)
-        outcome = Outcome()
-
-        def post(ctxt, instance, dest, block_migration=False,
-                 migrate_data=None):
-            self.assertEqual(DEST_HOST, dest)
-            self.driver.post_live_migration(ctxt, instance, source_bdi,
-                                            migrate_data)
-            self.driver.post_live_migration_at_source(ctxt, instance,
-                                                      self.network_info)
-            instance.host = DEST_HOST
-            instance.save()
-            self.dest.post_live_migration_at_destination(
-                ctxt, instance, self.network_info, False, dest_bdi)
-            outcome.post = True
-
-        def recover(ctxt, instance, dest, migrate_data=None,
-                    migration_status='failed'):
-            self.driver.rollback_live_migration_at_source(ctxt, instance,
-                                                          migrate_data)
-            # remove_volume_connection on the destination, per volume.
-            for bdm in dest_bdms:
-                self.dest.detach_volume(ctxt, bdm['connection_info'],
-                                        instance, '/dev/sdb')
-            outcome.recovered = migration_status
-
-        self.driver.live_migration(self.context, instance, DEST_HOST, post,
-                                   recover, False, data)
-        return outcome
+        return self.nova.live_migrate(instance, source_bdms, dest_bdms)
 
     def live_migrate_in_thread(self, instance):
         """Start live_migrate; returns a function that waits for its
