@@ -26,6 +26,7 @@ LPAR through the same client adapters.
 import itertools
 
 from nova.compute import task_states
+from nova import exception
 from oslo_log import log as logging
 from oslo_utils import excutils
 from pypowervm import const as pvm_const
@@ -191,6 +192,17 @@ class NPIVVolume(driver.VolumeAdapter):
     def check(self):
         """Nothing of connection_info is needed: the LPAR finds the LUN
         with its own FC ports."""
+
+    def check_movable(self):
+        """Refused for now: the move would have to land each virtual FC
+        port on a physical port of the destination's fabrics and keep the
+        instance's port maps there, and the SAN would have to let each
+        pair's second WWPN (with which the partition logs in on the
+        destination) reach the volumes, where the connector gives Cinder
+        the first alone."""
+        raise exception.MigrationPreCheckError(
+            reason='%s reaches the LPAR through NPIV, which live migration '
+            'does not support yet' % self.describe())
 
     def connect_to_lpar(self):
         """Map the instance's port maps to its LPAR (those mapped already

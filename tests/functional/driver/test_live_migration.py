@@ -494,6 +494,16 @@ class TestRefusals(LiveMigrationTestCase):
             source_bdi=fixtures.block_device_info(fixtures.DriverBDM(info)))
 
 
+    def test_a_volume_over_npiv(self):
+        self.flags(fc_attach_strategy='npiv', group='powervm')
+        instance = self.running()
+        info = {'driver_volume_type': 'fibre_channel', 'serial': 'npiv-volume',
+                'data': {}}
+        self.assert_refused(
+            instance, 'npiv-volume', 'NPIV',
+            source_bdi=fixtures.block_device_info(fixtures.DriverBDM(info)))
+
+
 class TestVolumeGroupDiskRefused(LiveMigrationTestCase):
 
     SHARED_SSP = False
