@@ -102,15 +102,24 @@ def _set_state(instance, fabric, state):
 
 # ---------------------------------------------------------- port maps
 def client_wwpns(adapter, instance, vioses):
-    """The WWPNs the instance's LPAR logs in to the fabrics with (lower
-    case, as the volume connector offers WWPNs).
+    """The WWPNs the instance's LPAR logs in to the fabrics with, both of
+    each pair (lower case, as the volume connector offers WWPNs): the
+    partition logs in with the second on the destination of a live
+    migration, so the SAN must let both in.
+
+    Port maps the instance keeps are taken as they are, wherever their
+    physical ports are: nova asks a live migration's destination for the
+    connector before the move, while the source's maps are still the
+    instance's.  Those of a fabric it has none of yet are made here.
 
     :param vioses: the host's active VIOSes (get_active_vioses).
     """
-    return [pair.split()[0].lower()
-            for port_maps in fabric_port_maps(adapter, instance,
-                                              vioses).values()
-            for _port, pair in port_maps]
+    found = {fabric: stored_port_maps(instance.system_metadata, fabric)
+             for fabric in conf.fabric_port_wwpns()}
+    if not all(found.values()):
+        found = fabric_port_maps(adapter, instance, vioses)
+    return [wwpn.lower() for port_maps in found.values()
+            for _port, pair in port_maps for wwpn in pair.split()]
 
 
 def fabric_port_maps(adapter, instance, vioses):

@@ -75,10 +75,11 @@ class TestVolumeConnector(fixtures.DriverTestCase):
         self.assertTrue(connector['multipath'])
         self.assertEqual('%s_%s' % (fixtures.HOST, instance.name),
                          connector['host'])
-        # One virtual WWPN (ports_per_fabric on fabric A), no port's.
-        [wwpn] = connector['wwpns']
-        self.assertNotIn(wwpn, [port.lower() for port in
-                                self.port_wwpns('fcs0', 'fcs1')])
+        # The virtual WWPNs of one pair (ports_per_fabric on fabric A),
+        # no port's.
+        self.assertEqual(2, len(set(connector['wwpns'])))
+        self.assertFalse(set(connector['wwpns']) & {
+            port.lower() for port in self.port_wwpns('fcs0', 'fcs1')})
 
     def test_npiv_host_names_keep_20_characters_of_the_host(self):
         # Arrays limit the length of their hosts' names.

@@ -124,7 +124,9 @@ class TestConnector(NPIVTestCase):
         connector = self.connector(instance)
         physical = {port.wwpn.lower() for vios in self.sim.model.vioses(
             self.system) for port in vios.fc_ports}
-        self.assertEqual(1, len(connector['wwpns']))
+        # Both of its pair: the partition logs in with the second on the
+        # destination of a live migration.
+        self.assertEqual(2, len(set(connector['wwpns'])))
         self.assertFalse(physical & set(connector['wwpns']))
         # Arrays make a host per connector host name: the instance's own.
         self.assertEqual('%s_%s' % (fixtures.HOST, instance.name),
@@ -134,10 +136,10 @@ class TestConnector(NPIVTestCase):
 
     def test_kept_in_the_instance_as_nova_powervm_kept_them(self):
         instance = self.make_instance()
-        [wwpn] = self.connector(instance)['wwpns']
+        wwpns = self.connector(instance)['wwpns']
         sysmeta = self.reloaded(instance).system_metadata
         port, first, second = sysmeta['npiv_adpt_wwpns_A'].split(',')
-        self.assertEqual(wwpn, first.lower())
+        self.assertEqual([first.lower(), second.lower()], wwpns)
         self.assertIn(port, [p.wwpn for p in self.ports('fcs0')])
         self.assertNotEqual(first, second)
         self.assertEqual(npiv.UNMAPPED, sysmeta['fabric_state_A'])
@@ -159,12 +161,28 @@ class TestConnector(NPIVTestCase):
         self.flags(ports_per_fabric=2, group='powervm')
         self.use_fabrics(A='fcs0', B='fcs1')
         wwpns = self.connector(self.make_instance())['wwpns']
-        self.assertEqual(4, len(set(wwpns)))
+        self.assertEqual(8, len(set(wwpns)))
 
     def test_instances_get_different_wwpns(self):
         first = self.connector(self.make_instance())['wwpns']
         second = self.connector(self.make_instance())['wwpns']
         self.assertFalse(set(first) & set(second))
+
+    def test_port_maps_of_another_host_are_left_as_they_are(self):
+        # As on the destination of a live migration, before the move:
+        # nova asks for the connector there, and the source's port maps
+        # must stay the instance's until the LPAR has moved.
+        instance = self.make_instance()
+        wwpns = self.connector(instance)['wwpns']
+        sysmeta = instance.system_metadata
+        _port, first, second = sysmeta['npiv_adpt_wwpns_A'].split(',')
+        sysmeta['npiv_adpt_wwpns_A'] = 'C0507600DEADBEEF,%s,%s' % (first,
+                                                                   second)
+        instance.save()
+        self.assertEqual(wwpns, self.connector(instance)['wwpns'])
+        self.assertEqual('C0507600DEADBEEF,%s,%s' % (first, second),
+                         self.reloaded(instance).system_metadata[
+                             'npiv_adpt_wwpns_A'])
 
     def test_a_fabric_whose_ports_are_not_on_the_host_is_refused(self):
         self.flags(fabric_A_port_wwpns=['C0507600DEADBEEF'], group='powervm')
@@ -193,7 +211,8 @@ class TestAttachDetach(NPIVTestCase):
                          sorted(port for _vios, port, _wwpns in mapped))
         self.assertEqual(2, len({vios for vios, _port, _wwpns in mapped}))
         self.assertEqual(set(lun.initiators),
-                         {wwpns[0] for _vios, _port, wwpns in mapped})
+                         {wwpn for _vios, _port, wwpns in mapped
+                          for wwpn in wwpns})
         # The LPAR's WWPNs logged in to the fabrics and reach the LUN.
         self.assertEqual([lun, lun], self.luns_seen(lun.initiators))
         self.assertEqual({wwpns for _vios, _port, wwpns in mapped},
@@ -213,7 +232,8 @@ class TestAttachDetach(NPIVTestCase):
                           self.sim.model.vioses(self.system)},
                          {(vios, port) for vios, port, _wwpns in mapped})
         self.assertEqual(set(lun.initiators),
-                         {wwpns[0] for _vios, _port, wwpns in mapped})
+                         {wwpn for _vios, _port, wwpns in mapped
+                          for wwpn in wwpns})
 
     def test_a_running_lpar_without_rmc_is_refused_untouched(self):
         instance = self.make_instance()
@@ -467,8 +487,8 @@ class TestConnectorCampaign(NPIVCampaignTestCase):
         if failed:
             self.assertNotIn('npiv_adpt_wwpns_A',
                              self.reloaded(instance).system_metadata)
-        [wwpn] = self.connector(instance)['wwpns']
-        self.assertEqual([wwpn], self.connector(self.reloaded(instance))[
+        wwpns = self.connector(instance)['wwpns']
+        self.assertEqual(wwpns, self.connector(self.reloaded(instance))[
             'wwpns'])
         return failed
 
