@@ -209,6 +209,8 @@ class Service:
         if self.args.state:
             self.state_loaded = os.path.exists(self.args.state)
             model = state.open_model(self.args.state, build)
+            # A state file saved before the simulator had consoles.
+            model.add_missing_consoles()
             # No job outlives its process: a migration one ran has failed.
             model.fail_interrupted_moves()
             return model

@@ -59,10 +59,17 @@ model's per_job_operation "Migrate"):
 
     GET    /sim/mobility          {"active_capable",
                                   "max_active_migrations",
-                                  "proc_compat_modes", "active_migrations"}
+                                  "proc_compat_modes", "active_migrations",
+                                  "public_key", "authorized_keys"}
     PATCH  /sim/mobility          {"active_capable"?,
                                   "max_active_migrations"?,
-                                  "proc_compat_modes"?: [mode...]}
+                                  "proc_compat_modes"?: [mode...],
+                                  "authorized_keys"?: [key...]}
+
+``public_key`` is the SSH key of this endpoint's NovaLink (its console);
+``authorized_keys`` the keys it accepts, which must include the public key
+of a NovaLink that migrates a partition to this one (the REST API's
+ManagementConsole update does the same).
 
 The files of the NovaLink partition of the system this endpoint serves
 (what FileIO disks are served from):
@@ -101,6 +108,7 @@ from powervm_sim import app
 from powervm_sim import auth
 from powervm_sim import faults as faults_mod
 from powervm_sim import model as model_mod
+from powervm_sim.model import console as console_mod
 
 CONTROL_HEADER = 'X-Sim-Token'
 # Control bodies are a rule or a latency model: small.
@@ -289,14 +297,30 @@ def _mobility(sim, request):
     model = sim.model
     system = _own_system(sim)
     if request.method == 'PATCH':
-        _model_call(model.set_mobility, system, **_fields(
-            request, (), ('active_capable', 'max_active_migrations',
-                          'proc_compat_modes')))
+        changes = _fields(request, (), (
+            'active_capable', 'max_active_migrations', 'proc_compat_modes',
+            'authorized_keys'))
+        keys = changes.pop('authorized_keys', None)
+        if keys is not None and not (isinstance(keys, list) and all(
+                isinstance(key, str) for key in keys)):
+            raise ControlError(400, 'authorized_keys must be a list of SSH '
+                               'public key lines.')
+        with model.registry.lock:
+            if keys is not None:
+                # Checked before anything changes: a refused key leaves the
+                # mobility settings as they were too.
+                for key in keys:
+                    _model_call(console_mod.key_identity, key)
+            _model_call(model.set_mobility, system, **changes)
+            if keys is not None:
+                model.set_authorized_keys(system.console, keys)
     with model.registry.lock:
         return _json({'active_capable': system.active_lpm_capable,
                       'max_active_migrations': system.max_active_migrations,
                       'proc_compat_modes': list(system.proc_compat_modes),
-                      'active_migrations': system.active_migrations})
+                      'active_migrations': system.active_migrations,
+                      'public_key': system.console.public_key,
+                      'authorized_keys': list(system.console.authorized_keys)})
 
 
 def _change_rbd_image(san, request, name):

@@ -179,6 +179,18 @@ class NovaLinkFixture(fixtures.Fixture):
         """
         self.model.set_mobility(self.endpoints[index].system, **changes)
 
+    def trust_migrations(self):
+        """Make every NovaLink's console authorize every other's public
+        SSH key, as an operator who exchanged them: migrations between any
+        two systems are no longer refused for want of trust."""
+        model = self.model
+        with model.registry.lock:
+            for console in model.consoles():
+                others = [other.public_key for other in model.consoles()
+                          if other is not console]
+                model.set_authorized_keys(
+                    console, console.authorized_keys + others)
+
     def migration_seconds(self, seconds):
         """How long each Migrate job runs from now on: the partition is
         'migrating running' (and served by both NovaLinks) meanwhile."""

@@ -6,6 +6,7 @@ its object classes and the operations on them.
 
 import itertools
 
+from powervm_sim.model import console
 from powervm_sim.model import mapping
 from powervm_sim.model import mobility
 from powervm_sim.model import network
@@ -22,7 +23,7 @@ NotFound = registry.NotFound
 
 class Model(partition.PartitionOps, network.NetworkOps, storage.StorageOps,
             ssp.SSPOps, mapping.MappingOps, san_mod.SanOps,
-            mobility.MobilityOps):
+            mobility.MobilityOps, console.ConsoleOps):
     """Every managed system the simulator serves, and their contents."""
 
     def __init__(self):
@@ -38,7 +39,9 @@ class Model(partition.PartitionOps, network.NetworkOps, storage.StorageOps,
         with self.registry.lock:
             system = system_mod.ManagedSystem(**fields)
             self.systems.append(system)
-            return self.registry.add(system)
+            self.registry.add(system)
+            self.add_console(system)
+            return system
 
     def add_partition(self, system, cls, **fields):
         """Place a partition the simulator starts with (no capacity check

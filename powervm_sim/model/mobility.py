@@ -4,9 +4,10 @@ system (live partition migration, LPM).
 A move is planned, begun, and then completed, abandoned or failed:
 
 - :meth:`MobilityOps.plan_move` checks what NovaLink checks before a
-  migration (the partition, both systems, the target's room, the network
-  and storage it must provide, the mapping parameters) and changes
-  nothing; MigrateValidate stops there.
+  migration (the target's console trusting the source's SSH key, the
+  partition, both systems, the target's room, the network and storage it
+  must provide, the mapping parameters) and changes nothing;
+  MigrateValidate stops there.
 - :meth:`MobilityOps.begin_move`: the partition is ``migrating running``;
   the target holds its memory, processors and new partition ID, and the
   target's NovaLink serves it too (reporting it added) while it moves.
@@ -34,6 +35,7 @@ the simulator's choice (pypowervm inspects none of them).
 import dataclasses
 import typing
 
+from powervm_sim.model import console
 from powervm_sim.model import mapping
 from powervm_sim.model import network
 from powervm_sim.model import partition as part_mod
@@ -54,6 +56,7 @@ VLAN_NOT_BRIDGED = 'HSCLA326'
 SDN_BRIDGE = 'HSCLA327'
 BAD_MAPPING = 'HSCLA328'
 FAILED_MIDWAY = 'HSCLA329'
+UNTRUSTED = 'HSCLA32A'
 # Only the default shared processor pool exists on the simulated systems.
 DEFAULT_POOL = 0
 
@@ -140,6 +143,7 @@ class MobilityOps:
         :raises registry.Conflict: NovaLink refuses the migration.
         """
         target = _target(self, lpar, request.target_name)
+        _check_trust(self, lpar.parent, target)
         _check_partition(lpar)
         _check_systems(lpar, target)
         _check_room(lpar, target, request)
@@ -270,6 +274,18 @@ def _target(model, lpar, name):
         raise _refused('Partition %s is already on managed system %s.' % (
             lpar.name, name), TARGET_UNKNOWN)
     return target
+
+
+def _check_trust(model, source, target):
+    """The source's NovaLink runs the migration over SSH to the target's,
+    as its user wlp: the target's console must authorize the source's
+    public key."""
+    if not model.trusts(target.console, source.console):
+        raise _refused(
+            'The management console of managed system %s does not accept '
+            'the public SSH key of management console %s for user %s; add '
+            'the key to its authorized keys.' % (
+                target.name, source.console.name, console.USER), UNTRUSTED)
 
 
 def _check_partition(lpar):

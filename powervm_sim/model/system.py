@@ -483,6 +483,8 @@ class ManagedSystem(registry.Resource):
     # and partition IDs, and its NovaLink serves them, until they arrive.
     incoming: list = dataclasses.field(default_factory=list, repr=False)
     vswitches: list = dataclasses.field(default_factory=list, repr=False)
+    # Its NovaLink's ManagementConsole (model.console), given by the model.
+    console: typing.Any = dataclasses.field(default=None, repr=False)
 
     def __post_init__(self):
         if self.io_cards is None:

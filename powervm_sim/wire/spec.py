@@ -13,6 +13,9 @@ the order of the elements a client sends.  One line per element::
     VirtualDisks * vdisks                 list: the single child line below
       VirtualDisk                         is the item, rendered per element
                                           of obj.vdisks
+    AuthorizedKeys * authorized_keys      a list of values: the item line is
+      AuthorizedKey = key                 a leaf, and the items are the
+                                          values themselves (strings)
     MediaRepositories [group=ViosStorage] extra attributes on the element
     HostChannelAdapters [metadata]        an object with nothing in it but
                                           its (empty) Metadata block
@@ -279,6 +282,8 @@ class Renderer:
         [item_node] = node.children
         if item_node.op == '->':
             inner = ''.join([self._link(item_node, item) for item in items])
+        elif item_node.op == '=':
+            inner = self._leaf(item_node.markup, list(items))
         else:
             item = item_node.markup
             # An item that only wraps one object (IOAdapterChoice around an
@@ -325,9 +330,10 @@ def _has_metadata(node):
 
 def _list_has_metadata(node):
     # Lists of complex objects (VirtualDisks, PhysicalVolumes) open with
-    # an empty Metadata block; lists of links or plain values do not.
+    # an empty Metadata block; lists of links or plain values do not,
+    # unless marked [metadata] (a console's AuthorizedKeys).
     [item] = node.children
-    return item.op != '->' and bool(item.children)
+    return node.metadata or (item.op != '->' and bool(item.children))
 
 
 def _is_wrapper(node):
@@ -405,6 +411,10 @@ def _collect_child(child, sub, fields, check_order, path):
         items = []
         for item in sub:
             if local_name(item) != item_node.tag:
+                continue
+            if item_node.op == '=':
+                items.append(_value(item_node, item,
+                                    path + '/' + item_node.tag))
                 continue
             item_fields = {}
             if item_node.op == '->':

@@ -411,17 +411,20 @@ class TestMobility(ControlTestCase):
 
     def test_what_this_endpoints_system_allows(self):
         system, other = self.sim.model.systems
+        console = self.sim.model.console_of(system)
         self.assertEqual({
             'active_capable': True, 'max_active_migrations': 16,
             'proc_compat_modes': list(system.proc_compat_modes),
-            'active_migrations': 0}, self.call('GET', 'mobility', 200))
+            'active_migrations': 0, 'public_key': console.public_key,
+            'authorized_keys': []}, self.call('GET', 'mobility', 200))
         changed = self.call('PATCH', 'mobility', 200, json={
             'active_capable': False, 'max_active_migrations': 2,
             'proc_compat_modes': ['default', 'POWER8']})
         self.assertEqual({
             'active_capable': False, 'max_active_migrations': 2,
             'proc_compat_modes': ['default', 'POWER8'],
-            'active_migrations': 0}, changed)
+            'active_migrations': 0, 'public_key': console.public_key,
+            'authorized_keys': []}, changed)
         self.assertEqual((False, 2, ('default', 'POWER8')), (
             system.active_lpm_capable, system.max_active_migrations,
             system.proc_compat_modes))
@@ -435,3 +438,19 @@ class TestMobility(ControlTestCase):
             self.call('PATCH', 'mobility', 400, json=body)
         self.assertEqual(changed, self.call('GET', 'mobility', 200))
         self.call('DELETE', 'mobility', 405)
+
+    def test_the_consoles_authorized_keys(self):
+        system, other = self.sim.model.systems
+        other_key = self.sim.model.console_of(other).public_key
+        changed = self.call('PATCH', 'mobility', 200, json={
+            'authorized_keys': [other_key, other_key]})
+        self.assertEqual([other_key], changed['authorized_keys'])
+        self.assertEqual([other_key],
+                         self.sim.model.console_of(system).authorized_keys)
+        self.assertEqual([], self.sim.model.console_of(other).authorized_keys)
+        for body in ({'authorized_keys': other_key},
+                     {'authorized_keys': ['not a key']},
+                     {'authorized_keys': [other_key, 7]},
+                     {'public_key': other_key}):
+            self.call('PATCH', 'mobility', 400, json=body)
+        self.assertEqual(changed, self.call('GET', 'mobility', 200))

@@ -242,6 +242,7 @@ class TestMigration(JobTestBase):
     def setUp(self):
         super().setUp()
         self.target = self.sim.endpoints[1].system
+        self.sim.trust_migrations()
 
     def test_migrate_moves_the_lpar(self):
         lpar_w = self.create_lpar()

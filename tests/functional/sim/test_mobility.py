@@ -13,6 +13,7 @@ from pypowervm import const as pvm_const
 from pypowervm import exceptions as pvm_exc
 from pypowervm.tasks import cna as pvm_cna
 from pypowervm.tasks import hdisk
+from pypowervm.tasks import management_console as pvm_mc
 from pypowervm.tasks import migration
 from pypowervm.tasks import power
 from pypowervm.tasks import scsi_mapper
@@ -23,6 +24,7 @@ from pypowervm.wrappers import event as pvm_event
 from pypowervm.wrappers import job as pvm_job
 from pypowervm.wrappers import logical_partition as pvm_lpar
 from pypowervm.wrappers import managed_system as pvm_ms
+from pypowervm.wrappers import management_console as pvm_mc_w
 from pypowervm.wrappers import network as pvm_net
 from pypowervm.wrappers import storage as pvm_stg
 from pypowervm.wrappers import virtual_io_server as pvm_vios
@@ -31,6 +33,7 @@ from powervm_sim import jobs
 from powervm_sim.model import mapping as mapping_model
 from powervm_sim.model import mobility
 from powervm_sim.model import partition as part_mod
+from tests.functional.sim import test_console
 from tests.functional.sim import test_events_wire
 from tests.functional.sim import test_jobs
 
@@ -40,7 +43,7 @@ FMAP = pvm_const.XAG.VIO_FMAP
 WATCHED_KINDS = ('ManagedSystem', 'LogicalPartition', 'VirtualIOServer',
                  'ClientNetworkAdapter', 'VirtualSCSIClientAdapter',
                  'VirtualFibreChannelClientAdapter', 'VirtualNetwork',
-                 'LogicalUnit')
+                 'LogicalUnit', 'ManagementConsole')
 
 
 def model_state(model):
@@ -62,9 +65,14 @@ def model_state(model):
 class MobilityTestBase(test_jobs.JobTestBase):
     systems = 2
     shared_ssp = True
+    # Whether each NovaLink trusts the others' SSH keys (TestTrust's
+    # NovaLinks do not, as fresh ones).
+    trusted = True
 
     def setUp(self):
         super().setUp()
+        if self.trusted:
+            self.sim.trust_migrations()
         self.model = self.sim.model
         self.source = self.system
         self.target = self.sim.endpoints[1].system
@@ -278,6 +286,53 @@ class TestMigration(MobilityTestBase):
                             [mgmt.uuid], 'NovaLinkVEABridge')
         self.migrate(sdn_override=True, vlan_check_override=True)
         self.assert_on(self.target)
+
+
+class TestTrust(MobilityTestBase):
+    """The source's NovaLink runs the migration over SSH to the target's
+    as its user wlp: the target's console must authorize the source's
+    public key."""
+
+    trusted = False
+
+    def source_key(self):
+        return pvm_mc.get_public_key(self.adapter)
+
+    def test_a_target_that_does_not_trust_the_source_refuses(self):
+        self.assert_refused(mobility.UNTRUSTED, self.target.name,
+                            'public SSH key')
+
+    def test_trust_goes_one_way(self):
+        # The source trusting the target does not let the source in.
+        pvm_mc.add_authorized_key(
+            self.adapter, pvm_mc.get_public_key(self.target_adapter))
+        self.assert_refused(mobility.UNTRUSTED)
+
+    def test_another_key_does_not_let_the_source_in(self):
+        pvm_mc.add_authorized_key(self.target_adapter,
+                                  test_console.OPERATOR_KEY)
+        self.assert_refused(mobility.UNTRUSTED)
+
+    def test_the_key_is_known_by_its_body_not_its_comment(self):
+        # As sshd matches keys: the comment is only a note.
+        pvm_mc.add_authorized_key(self.target_adapter, self.source_key()
+                                  .replace(' wlp@', ' copied-by-hand@'))
+        self.migrate()
+        self.assert_on(self.target)
+
+    def test_the_key_authorized_on_the_target_lets_it_move(self):
+        pvm_mc.add_authorized_key(self.target_adapter, self.source_key())
+        migration.migrate_lpar(self.lpar_w, self.target.name,
+                               validate_only=True)
+        self.migrate()
+        self.assert_on(self.target)
+
+    def test_a_key_taken_away_again_refuses(self):
+        pvm_mc.add_authorized_key(self.target_adapter, self.source_key())
+        [console_w] = pvm_mc_w.ManagementConsole.get(self.target_adapter)
+        console_w.ssh_authorized_keys = []
+        console_w.update()
+        self.assert_refused(mobility.UNTRUSTED)
 
 
 class TestRefusals(MobilityTestBase):
@@ -507,6 +562,7 @@ class TestEvents(test_events_wire.EventTestBase):
     systems = 2
 
     def test_each_novalink_reports_the_move(self):
+        self.sim.trust_migrations()
         source_session, source_events = self.listen(0)
         _, target_events = self.listen(1)
         lpar_w = self.create_lpar(pvm_adpt.Adapter(source_session), 'mover')

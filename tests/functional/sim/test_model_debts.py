@@ -257,6 +257,7 @@ class TestMigrationMovesMappings(testtools.TestCase):
                       if p.name == self.lpar.name]
         self.model.delete_partition(namesake)
         self.lpar_w = pvm_lpar.LPAR.get(self.adapter, uuid=self.lpar.uuid)
+        self.sim.trust_migrations()
 
     def read_vioses(self, index):
         return pvm_vios.VIOS.get(self.sim.adapter(index), xag=[SMAP, FMAP])

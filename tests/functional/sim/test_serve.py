@@ -11,6 +11,7 @@ import time
 import fixtures
 from pypowervm import adapter as pvm_adpt
 from pypowervm import exceptions as pvm_exc
+from pypowervm.tasks import management_console as pvm_mc
 from pypowervm.tasks import migration as pvm_migration
 from pypowervm.tasks import power as pvm_power
 from pypowervm.utils import lpar_builder
@@ -188,7 +189,11 @@ class TestServe(testtools.TestCase):
         [host] = pvm_ms.System.get(adapter)
         lpar = _create_lpar(adapter, host, 'traveller')
         pvm_power.power_on(lpar, host)
-        [target] = pvm_ms.System.get(pvm_adpt.Adapter(sessions[1]))
+        target_adapter = pvm_adpt.Adapter(sessions[1])
+        [target] = pvm_ms.System.get(target_adapter)
+        # The target's NovaLink trusts the source's, as a client makes it.
+        source_key = pvm_mc.get_public_key(adapter)
+        pvm_mc.add_authorized_key(target_adapter, source_key)
         first.control_call('PUT', 'latency', json={
             'per_job_operation': {'Migrate': 600}}).raise_for_status()
         job_w = pvm_job.Job.wrap(adapter.read(
@@ -212,6 +217,11 @@ class TestServe(testtools.TestCase):
                          (lpar.state, lpar.migration_state))
         pvm_migration.migrate_recover(lpar, force=True)
         self.assertEqual(pvm_bp.LPARState.RUNNING, lpar.refresh().state)
+        session._logoff()
+        # The trust was saved with the rest.
+        session = _session(second.endpoints[1])
+        self.assertEqual((source_key,), pvm_mc.get_authorized_keys(
+            pvm_adpt.Adapter(session)))
         session._logoff()
         self.assertEqual(0, second.stop()[0])
 
