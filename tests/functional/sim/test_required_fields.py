@@ -16,11 +16,13 @@ from hypothesis import strategies as st
 from lxml import etree
 from pypowervm import const as pvm_const
 from pypowervm.tasks import cna as pvm_cna
+from pypowervm.tasks import management_console as pvm_mc
 from pypowervm.tasks import scsi_mapper
 from pypowervm.tasks import storage as tsk_stg
 from pypowervm.tasks import vfc_mapper
 from pypowervm.wrappers import base_partition as pvm_bp
 from pypowervm.wrappers import logical_partition as pvm_lpar
+from pypowervm.wrappers import management_console as pvm_mc_w
 from pypowervm.wrappers import network as pvm_net
 from pypowervm.wrappers import storage as pvm_stg
 from pypowervm.wrappers import vios_file as pvm_file
@@ -29,6 +31,7 @@ from pypowervm.wrappers import virtual_io_server as pvm_vios
 from powervm_sim import resources
 from powervm_sim.wire import spec
 from tests.functional.sim import test_bad_input
+from tests.functional.sim import test_console
 from tests.functional.stateful import profiles
 
 # Each example damages every required element of every writable body in
@@ -39,6 +42,9 @@ HUGE_TEXT = 64 * 1024
 
 TEXT, INT, FLOAT, CONTAINER, LIST = ('text', 'int', 'float', 'container',
                                      'list')
+# The text of a list's item: an item left out makes a shorter list, which
+# is no damage.
+ITEM_TEXT = 'item text'
 
 
 @dataclasses.dataclass(frozen=True)
@@ -141,6 +147,7 @@ DAMAGES = {
     CONTAINER: (_drop, _empty),
     # A list may be empty: only its absence is wrong.
     LIST: (_drop,),
+    ITEM_TEXT: (_empty, _elements_for_text, _huge(TEXT)),
 }
 
 
@@ -262,6 +269,7 @@ class WritableBodies:
             self.bridge_update(), self.vg_disks_update(),
             self.vg_media_update(), self.ssp_update(), self.lu_create(),
             self.lu_update(), self.file_create(), self.job_submission(),
+            self.console_update(),
         ]
 
     # ---------------------------------------------------------- sending
@@ -357,6 +365,13 @@ class WritableBodies:
             Required('LoadGroups/LoadGroup/' + trunk, INT),
             Required('SharedEthernetAdapters/SharedEthernetAdapter/' + trunk,
                      INT)))
+
+    # ---------------------------------------------------------- console
+    def console_update(self):
+        pvm_mc.add_authorized_key(self.adapter, test_console.OPERATOR_KEY)
+        [console_w] = pvm_mc_w.ManagementConsole.get(self.adapter)
+        return self.update('ManagementConsole update', console_w, (
+            Required('AuthorizedKeys/AuthorizedKey', ITEM_TEXT),))
 
     # ---------------------------------------------------------- storage
     def read_vg(self, name):
