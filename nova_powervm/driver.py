@@ -29,6 +29,7 @@ from nova_powervm import migrate_data as pvm_migrate_data
 from nova_powervm import migration
 from nova_powervm import orphans
 from nova_powervm import resize
+from nova_powervm import undo
 from nova_powervm import vif as pvm_vif
 from nova_powervm import vm
 from nova_powervm import volume as pvm_volume
@@ -362,7 +363,9 @@ class PowerVMDriver(driver.ComputeDriver):
         is (the PowerVMLiveMigrateData the other steps carry)."""
         with _precheck_failing():
             self.host_wrapper = self.host_wrapper.refresh()
-            return migration.check_destination(self.host_wrapper, instance)
+            data = migration.check_destination(self.host_wrapper, instance)
+            pvm_npiv.check_hostable(self.adapter, instance)
+            return data
 
     def cleanup_live_migration_destination_check(self, context,
                                                  dest_check_data):
@@ -463,10 +466,12 @@ class PowerVMDriver(driver.ComputeDriver):
                                            network_info,
                                            block_migration=False,
                                            block_device_info=None):
-        """On the destination, arrived: the config drive is written anew.
+        """On the destination, arrived: the config drive is written anew;
+        the instance keeps the port maps of its virtual FC adapters here.
         """
         migration.finish_destination(self.adapter, instance, network_info,
                                      media.required(instance))
+        undo.retrying_once(pvm_npiv.take_over_ports, self.adapter, instance)
 
     def rollback_live_migration_at_source(self, context, instance,
                                           migrate_data):

@@ -280,14 +280,18 @@ def _remove_disk_tasks(disk_driver, instance, destroy_disks):
 def receive(adapter, instance, network_info, platform, volumes, data):
     """The flow that readies the destination of a live migration for
     ``instance``'s LPAR: trunk adapters for its Open vSwitch VIFs (their
-    VLANs noted in ``data``, the PowerVMLiveMigrateData) and its
-    ``volumes`` (VolumeAdapters) found here.  A failure removes what it
-    made."""
+    VLANs noted in ``data``, the PowerVMLiveMigrateData), its ``volumes``
+    (VolumeAdapters) found here and physical ports here for its virtual FC
+    adapters (noted in ``data`` too).  A failure removes what it made."""
     flow = linear_flow.Flow('receive_%s' % instance.uuid)
+    # First: a destination that does not take the source's key has made
+    # nothing yet.
+    flow.add(tf_mig.AuthorizeSource(adapter, data))
     flow.add(tf_mig.ReceiveVifs(adapter, instance, network_info, platform,
                                 data))
     flow.add(*(tf_mig.ReceiveVolume(volume, index)
                for index, volume in enumerate(volumes)))
+    flow.add(tf_mig.ReceiveVirtualFCPorts(adapter, data))
     return flow
 
 

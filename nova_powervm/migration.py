@@ -29,6 +29,7 @@ from nova import exception
 from oslo_log import log as logging
 from pypowervm import const as pvm_const
 from pypowervm import exceptions as pvm_exc
+from pypowervm.tasks import management_console as pvm_mc
 from pypowervm.tasks import migration as pvm_mig
 from pypowervm.tasks import partition as pvm_partition
 from pypowervm.tasks import scsi_mapper as pvm_smap
@@ -43,6 +44,7 @@ from nova_powervm import migrate_data as pvm_migrate_data
 from nova_powervm import undo
 from nova_powervm import vif as pvm_vif
 from nova_powervm import vm
+from nova_powervm.volume import npiv
 
 LOG = logging.getLogger(__name__)
 CONF = conf.CONF
@@ -116,7 +118,7 @@ def check_source(adapter, host_w, instance, dest_data, disk_driver,
                  volumes):
     """The source's check of moving ``instance``'s LPAR as ``dest_data``
     (check_destination's) says: refuses, changing nothing, what PowerVM
-    cannot move.
+    cannot move; notes this NovaLink's public SSH key in ``dest_data``.
 
     :param host_w: this host's ManagedSystem wrapper, read now.
     :param disk_driver: the disk driver of its boot disk; None when it
@@ -141,6 +143,21 @@ def check_source(adapter, host_w, instance, dest_data, disk_driver,
     lpar_w = vm.get_lpar(adapter, instance)
     _check_lpar(lpar_w, host_w, dest_data)
     _check_optical_media(adapter, instance)
+    # The destination places the LPAR's virtual FC adapters from this.
+    dest_data.vol_data = dict(dest_data.vol_data or {},
+                              **npiv.describe_outgoing(adapter, instance))
+    _note_public_key(adapter, dest_data)
+
+
+def _note_public_key(adapter, dest_data):
+    """Note in ``dest_data`` the public SSH key of this host's NovaLink,
+    which its Migrate job reaches the destination's NovaLink with (as
+    ``dest_user_id``): the destination authorizes it before the move."""
+    key = (pvm_mc.get_public_key(adapter) or '').strip()
+    if not key:
+        _refuse('the NovaLink of managed system %s shows no public SSH key '
+                'to reach the destination\'s with' % dest_data.dest_sys_name)
+    dest_data.public_key = key
 
 
 def _check_memory_region_size(host_w, dest_data):
@@ -293,7 +310,8 @@ def _moving(lpar_w):
 
 def _move_parameters(adapter, instance, lpar_w, data):
     """migrate_lpar's parameters: the destination's NovaLink, the VLANs
-    the destination chose for the Open vSwitch VIFs, and the overrides
+    the destination chose for the Open vSwitch VIFs, the physical ports
+    it chose for the virtual FC adapters, and the overrides
     for networks the NovaLink partition bridges (the Open vSwitch VIFs,
     the RMC adapter), which no VIOS of the destination bridges."""
     vlans = data.vea_vlan_mappings or {}
@@ -303,7 +321,8 @@ def _move_parameters(adapter, instance, lpar_w, data):
                 if vlans.get(pvm_vif.nova_mac(cna.mac))]
     return {'tgt_mgmt_svr': data.dest_ip, 'tgt_mgmt_usr': data.dest_user_id,
             'vlan_mappings': mappings or None, 'sdn_override': True,
-            'vlan_check_override': True}
+            'vlan_check_override': True,
+            'virtual_fc_mappings': npiv.virtual_fc_mappings(data.vol_data)}
 
 
 def _settle(adapter, instance):

@@ -2,12 +2,35 @@
 source's move."""
 
 from oslo_log import log as logging
+from pypowervm.tasks import management_console as pvm_mc
 from taskflow import task
 
 from nova_powervm import media
 from nova_powervm import vif as pvm_vif
+from nova_powervm.volume import npiv
 
 LOG = logging.getLogger(__name__)
+
+
+class AuthorizeSource(task.Task):
+    """On the destination: this NovaLink's console authorizes the public
+    SSH key of the source's (the migrate data's ``public_key``), which the
+    source's Migrate job reaches it with as user wlp; a key there already
+    is left as it is, and so are the keys others authorized.
+
+    Nothing to revert, and nothing removes the key after the move: it is
+    the source host's, not the instance's; other moves from that host,
+    running now or later, need it as well (nova-powervm 9.0.0 left it
+    too).
+    """
+
+    def __init__(self, adapter, data):
+        super().__init__(name='authorize_source')
+        self.adapter = adapter
+        self.data = data
+
+    def execute(self):
+        pvm_mc.add_authorized_key(self.adapter, self.data.public_key)
 
 
 class ReceiveVifs(task.Task):
@@ -58,6 +81,23 @@ class ReceiveVolume(task.Task):
         LOG.warning('Letting go of %s on this host after the failure.',
                     self.volume.describe(), instance=self.volume.instance)
         self.volume.disconnect()
+
+
+class ReceiveVirtualFCPorts(task.Task):
+    """On the destination: a physical port here for each virtual FC
+    adapter of the LPAR the source described (npiv.plan_incoming), noted
+    in the migrate data's ``vol_data`` for the move.  Nothing changes
+    here, nothing to revert."""
+
+    def __init__(self, adapter, data):
+        super().__init__(name='receive_vfc_ports')
+        self.adapter = adapter
+        self.data = data
+
+    def execute(self):
+        vol_data = self.data.vol_data or {}
+        self.data.vol_data = dict(vol_data, **npiv.plan_incoming(
+            self.adapter, vol_data))
 
 
 class UnmapConfigDrive(task.Task):

@@ -16,14 +16,16 @@ pypowervm's vfc_mapper writes them.  They are made when the volume
 connector is first asked for (Cinder zones and masks the volume to them
 before nova connects it) and kept in the instance's system_metadata, so
 that connects, later attaches, restarts and moves find the same WWPNs.
-Only each pair's first WWPN logs in; a live migration's target logs in
-with the second.
+Only each pair's first WWPN logs in; a live migration's destination logs
+in with the second (the volume connector gives Cinder both), and the pair
+is kept the other way round there.
 
 The port maps are the instance's, not a volume's: every volume reaches the
 LPAR through the same client adapters.
 """
 
 import itertools
+import json
 
 from nova.compute import task_states
 from nova import exception
@@ -61,6 +63,13 @@ _VFC = (pvm_const.XAG.VIO_FMAP,)
 # The task states in which nova disconnects the volumes of an LPAR it is
 # removing: deleting the instance, undoing a failed spawn.
 _REMOVING = (task_states.DELETING, task_states.SPAWNING)
+# The live migration's entries of PowerVMLiveMigrateData's vol_data, as
+# nova-powervm 9.0.0 named them: from the source, each fabric's client
+# slots and the slots each of its VIOSes serves together; from the
+# destination, the Migrate job's VirtualFCMappings.  JSON lists.
+_SLOTS_KEY = 'src_npiv_fabric_slots_%s'
+_PEERS_KEY = 'src_vios_peer_slots'
+_MAPPINGS_KEY = 'vfc_lpm_mappings'
 
 
 # ------------------------------------------------------ system_metadata
@@ -202,17 +211,6 @@ class NPIVVolume(driver.VolumeAdapter):
         """Nothing of connection_info is needed: the LPAR finds the LUN
         with its own FC ports."""
 
-    def check_movable(self):
-        """Refused for now: the move would have to land each virtual FC
-        port on a physical port of the destination's fabrics and keep the
-        instance's port maps there, and the SAN would have to let each
-        pair's second WWPN (with which the partition logs in on the
-        destination) reach the volumes, where the connector gives Cinder
-        the first alone."""
-        raise exception.MigrationPreCheckError(
-            reason='%s reaches the LPAR through NPIV, which live migration '
-            'does not support yet' % self.describe())
-
     def connect_to_lpar(self):
         """Map the instance's port maps to its LPAR (those mapped already
         stay as they are), on their VIOSes in one batched update."""
@@ -348,3 +346,131 @@ def _left_on(mapping, ports):
     return (mapping.client_adapter is None and port is not None and
             pvm_util.sanitize_wwpn_for_api(port.wwpn) in ports and
             mapping.server_adapter.lpar_slot_num != pvm_stg.ANY_SLOT)
+
+
+# ------------------------------------------------------- live migration
+def _kept_fabrics(instance):
+    """{fabric: its physical port WWPNs} of the fabrics the instance keeps
+    port maps of."""
+    return {fabric: ports
+            for fabric, ports in conf.fabric_port_wwpns().items()
+            if stored_port_maps(instance.system_metadata, fabric)}
+
+
+def check_hostable(adapter, instance):
+    """On the destination of a live migration: refuse an instance with
+    virtual FC ports on a fabric none of whose physical ports is on this
+    host's active VIOSes (NovaLink would land them on ports the SAN does
+    not zone).
+
+    :raises nova.exception.MigrationPreCheckError:
+    """
+    fabrics = _kept_fabrics(instance)
+    if not fabrics:
+        return
+    vioses = pvm_partition.get_active_vioses(adapter)
+    try:
+        for fabric, ports in fabrics.items():
+            _check_ports(fabric, ports, vioses)
+    except pvm_nova_exc.NPIVPortsNotFound as exc:
+        raise exception.MigrationPreCheckError(
+            reason='the LPAR\'s virtual FC ports cannot move here: %s' %
+            exc) from exc
+
+
+def describe_outgoing(adapter, instance):
+    """On the source of a live migration: what the destination needs to
+    place the LPAR's virtual FC client adapters, as vol_data entries:
+    each fabric's client slots, and the slots each VIOS here serves
+    together (the destination keeps those on one VIOS of its own).  Port
+    maps never mapped to the LPAR have no adapter to move.
+    """
+    fabrics = _kept_fabrics(instance)
+    if not fabrics:
+        return {}
+    vioses = pvm_partition.get_active_vioses(adapter, xag=_VFC)
+    entries = {}
+    peers = {}
+    for fabric in fabrics:
+        slots = []
+        for _port, pair in stored_port_maps(instance.system_metadata,
+                                            fabric):
+            vios_w, vfc_map = pvm_vfcm.find_vios_for_vfc_wwpns(
+                vioses, pair.split())
+            if vfc_map is not None:
+                slot = vfc_map.client_adapter.lpar_slot_num
+                slots.append(slot)
+                peers.setdefault(vios_w.uuid, []).append(slot)
+        if slots:
+            entries[_SLOTS_KEY % fabric] = json.dumps(slots)
+    if peers:
+        entries[_PEERS_KEY] = json.dumps(list(peers.values()))
+    return entries
+
+
+def plan_incoming(adapter, vol_data):
+    """On the destination of a live migration: a physical port of this
+    host's VIOSes, on its fabric, for each client adapter the source
+    described (describe_outgoing), as the Migrate job's
+    VirtualFCMappings (pypowervm's build_migration_mappings); the
+    vol_data entry, none when the source described none.
+
+    :raises pypowervm.exceptions.UnableToFindFCPortMap: no VIOS here has
+            the ports for the adapters a source VIOS serves together.
+    """
+    fabric_data = {
+        fabric: {'slots': json.loads(vol_data[_SLOTS_KEY % fabric]),
+                 # As build_migration_mappings compares them.
+                 'p_port_wwpns': [pvm_util.sanitize_wwpn_for_api(port)
+                                  for port in ports]}
+        for fabric, ports in conf.fabric_port_wwpns().items()
+        if _SLOTS_KEY % fabric in vol_data}
+    if not fabric_data:
+        return {}
+    planned = {slot for data in fabric_data.values()
+               for slot in data['slots']}
+    # Slots of fabrics this host does not know NovaLink places itself.
+    peers = [kept for kept in ([slot for slot in group if slot in planned]
+                               for group in json.loads(vol_data[_PEERS_KEY]))
+             if kept]
+    vioses = pvm_partition.get_active_vioses(adapter, xag=_VFC)
+    mappings = pvm_vfcm.build_migration_mappings(vioses, fabric_data, peers)
+    LOG.info('The virtual FC client adapters land on %s.', mappings)
+    return {_MAPPINGS_KEY: json.dumps(mappings)}
+
+
+def virtual_fc_mappings(vol_data):
+    """The Migrate job's VirtualFCMappings the destination planned
+    (plan_incoming), or None."""
+    planned = (vol_data or {}).get(_MAPPINGS_KEY)
+    return json.loads(planned) if planned else None
+
+
+def take_over_ports(adapter, instance):
+    """On the destination, once the LPAR arrived: the instance keeps the
+    port maps of its adapters here, each on the physical port NovaLink
+    moved it to, the WWPN that logged in here first (as nova-powervm kept
+    them), so that later attaches, detaches, deletes and moves find them.
+    """
+    fabrics = _kept_fabrics(instance)
+    if not fabrics:
+        return
+    vioses = pvm_partition.get_active_vioses(adapter, xag=_VFC)
+    for fabric in fabrics:
+        old = stored_port_maps(instance.system_metadata, fabric)
+        new = [_landed(vioses, port_map) for port_map in old]
+        store_port_maps(instance.system_metadata, fabric, new)
+        if new != old:
+            _set_state(instance, fabric, INST_MAPPED)
+    instance.save()
+
+
+def _landed(vioses, port_map):
+    """``port_map`` as it is on ``vioses`` after the move; as it was if
+    it was never mapped (connect_to_lpar places it)."""
+    _vios, vfc_map = pvm_vfcm.find_vios_for_vfc_wwpns(vioses,
+                                                      port_map[1].split())
+    if vfc_map is None:
+        return port_map
+    return (vfc_map.backing_port.wwpn,
+            ' '.join(reversed(port_map[1].split())))

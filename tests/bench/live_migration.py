@@ -34,9 +34,11 @@ from tests.functional.driver import test_live_migration
 #   destination check  read the system (capability, migrations running,
 #                      free memory, memory region size)                 1
 #   source check       read the system, the LPAR (RMC, I/O, processor
-#                      mode), the VIOSes' mappings (optical media)      3
-#   destination        read the virtual networks (a free VLAN), create
-#                      the trunk adapter                                2
+#                      mode), the VIOSes' mappings (optical media), the
+#                      console (its public SSH key)                     4
+#   destination        read the console (the source's key authorized
+#                      by an earlier move), read the virtual networks
+#                      (a free VLAN), create the trunk adapter          3
 #   move               read the LPAR's adapters (their MACs for the VLAN
 #                      mappings), unmap the config drive (read the VIOS,
 #                      update it), MigrateValidate, Migrate             7
@@ -48,8 +50,8 @@ from tests.functional.driver import test_live_migration
 #                      address for the drive), upload the drive (File:
 #                      create, send, delete), map it (read the VIOS,
 #                      update it)                                       6
-#                                                                    = 24
-MINIMUM_CALLS = 24
+#                                                                    = 26
+MINIMUM_CALLS = 26
 # Of those, the jobs (MigrateValidate and Migrate), as many as a cold
 # migration's; the targets are a cold migration's too.
 JOBS = bench_migrations.JOBS

@@ -21,17 +21,22 @@ import fixtures as fx
 from nova.compute import rpcapi as compute_rpcapi
 from nova import exception
 from nova import objects
+from pypowervm.tasks import management_console as pvm_mc
 from pypowervm.tasks import scsi_mapper as pvm_smap
 from pypowervm.tasks import storage as pvm_storage
 
 from nova_powervm import migrate_data as pvm_migrate_data
 from nova_powervm import vm
 from nova_powervm.volume import hdisk as pvm_hdisk
+from powervm_sim import faults
 from powervm_sim.model import partition as sim_partition
 from tests.functional.driver import fixtures
 from tests.functional.driver import test_resize
+from tests.functional.sim import test_console
 
 DEST_HOST = test_resize.DEST_HOST
+# A key the destination's operator authorized.
+OPERATOR_KEY = test_console.OPERATOR_KEY
 # Long enough to act on a move while it runs; a test ends it sooner.
 SLOW_MOVE_SECONDS = 30
 # Bound of every wait for a move to reach a state.
@@ -39,6 +44,7 @@ WAIT_SECONDS = 20
 # nova's steps of a live migration, on the host they run on.
 CHECK_DESTINATION = 'check at destination'
 CHECK_SOURCE = 'check at source'
+CONNECTOR_AT_DESTINATION = 'connector at destination'
 PRE_LIVE_MIGRATION = 'pre_live_migration'
 LIVE_MIGRATION = 'live_migration'
 POST_AT_SOURCE = 'post at source'
@@ -105,6 +111,11 @@ class NovaLiveMigrations:
         dest_bdi = fixtures.block_device_info(*dest_bdms)
         data = self.check(instance, source_bdi)
         data.migration = self.record(instance)
+        if dest_bdms:
+            # The volumes' attachments to the destination: Cinder gets its
+            # connector before the driver readies anything there.
+            self.at(CONNECTOR_AT_DESTINATION)
+            self.dest.get_volume_connector(instance)
         self.at(PRE_LIVE_MIGRATION)
         data = self.dest.pre_live_migration(
             self.context, instance, dest_bdi, self.network_info, None, data)
@@ -139,6 +150,18 @@ class NovaLiveMigrations:
         self.source.live_migration(self.context, instance, self.dest_host,
                                    post, recover, False, data)
         return outcome
+
+
+class SimFault(fx.Fixture):
+    """A fault rule of the simulator for the length of a test."""
+
+    def __init__(self, sim, rule):
+        super().__init__()
+        self.sim = sim
+        self.rule = rule
+
+    def _setUp(self):
+        self.addCleanup(self.sim.faults.remove, self.sim.faults.add(self.rule))
 
 
 class LiveMigrationTestCase(test_resize.TwoHostsTestCase):
@@ -275,6 +298,44 @@ class TestLiveMigration(LiveMigrationTestCase):
         self.assertEqual(trunk.pvid, ovs_cna.pvid)
         self.assertEqual([], self.rollbacks_at_dest)
 
+    def test_the_destination_comes_to_trust_the_source(self):
+        # Fresh NovaLinks do not trust each other; the destination's
+        # operator authorized a key of their own.
+        dest_adapter = self.sim.adapter(1)
+        pvm_mc.add_authorized_key(dest_adapter, OPERATOR_KEY)
+        source_key = pvm_mc.get_public_key(self.sim.adapter(0))
+        instance = self.running()
+        before = self.serving(0, instance)
+        self.assert_moved(instance, before, self.live_migrate(instance))
+        # The key stays after the move, for the next ones.
+        self.assertEqual((OPERATOR_KEY, source_key),
+                         pvm_mc.get_authorized_keys(dest_adapter))
+        self.assertEqual((), pvm_mc.get_authorized_keys(self.sim.adapter(0)))
+        # Another move (the first instance deleted: its VIFs' ports are
+        # the same) finds it there and adds it no more.
+        self.dest.destroy(self.context, instance, self.network_info)
+        again = self.running()
+        self.assert_moved(again, self.serving(0, again),
+                          self.live_migrate(again))
+        self.assertEqual((OPERATOR_KEY, source_key),
+                         pvm_mc.get_authorized_keys(dest_adapter))
+
+    def test_a_key_the_destination_refuses_fails_its_preparation(self):
+        instance = self.running()
+        before = self.serving(0, instance)
+        data = self.check(instance)
+        self.useFixture(SimFault(self.sim, faults.FaultRule(
+            method='POST', resource_type='ManagementConsole',
+            outcome=faults.HttpFault(400, 'The key is refused.'))))
+        err = self.assertRaises(
+            exception.MigrationError, self.dest.pre_live_migration,
+            self.context, instance, fixtures.block_device_info(),
+            self.network_info, None, data)
+        self.assertIn('The key is refused', str(err))
+        self.assertEqual((), pvm_mc.get_authorized_keys(self.sim.adapter(1)))
+        self.assertEqual(self.NOTHING, self.footprint(1, instance))
+        self.assert_home(instance, before)
+
     def test_the_migrate_data_says_where_and_how(self):
         instance = self.running()
         data = self.check(instance)
@@ -285,6 +346,8 @@ class TestLiveMigration(LiveMigrationTestCase):
                          data.dest_proc_compat.split(','))
         self.assertEqual(str(target.memory_region_size),
                          data.host_mig_data['memory_region_size'])
+        self.assertEqual(pvm_mc.get_public_key(self.sim.adapter(0)),
+                         data.public_key)
         # Nothing changed on either host.
         self.assertEqual(self.NOTHING, self.footprint(1, instance))
 
@@ -485,22 +548,19 @@ class TestRefusals(LiveMigrationTestCase):
                                    medium)
         self.assert_refused(instance, 'install.iso')
 
+    def test_a_source_key_that_cannot_be_read(self):
+        instance = self.running()
+        self.useFixture(SimFault(self.sim, faults.FaultRule(
+            method='GET', resource_type='ManagementConsole',
+            outcome=faults.HttpFault(503, 'The console is busy.'))))
+        self.assert_refused(instance, 'The console is busy')
+
     def test_a_volume_the_novalink_partition_serves(self):
         instance = self.running()
         info = {'driver_volume_type': 'rbd', 'serial': 'rbd-volume',
                 'data': {'name': 'volumes/image'}}
         self.assert_refused(
             instance, 'rbd-volume', 'NovaLink partition',
-            source_bdi=fixtures.block_device_info(fixtures.DriverBDM(info)))
-
-
-    def test_a_volume_over_npiv(self):
-        self.flags(fc_attach_strategy='npiv', group='powervm')
-        instance = self.running()
-        info = {'driver_volume_type': 'fibre_channel', 'serial': 'npiv-volume',
-                'data': {}}
-        self.assert_refused(
-            instance, 'npiv-volume', 'NPIV',
             source_bdi=fixtures.block_device_info(fixtures.DriverBDM(info)))
 
 

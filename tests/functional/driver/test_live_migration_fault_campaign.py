@@ -28,7 +28,8 @@ STEP_ERRORS = {
     lpm.PRE_LIVE_MIGRATION: exception.MigrationError,
 }
 # The steps of the destination's preparation (TaskFlow's names).
-PRE_STEPS = {lpm.PRE_LIVE_MIGRATION, 'receive_vifs'}
+PRE_STEPS = {lpm.PRE_LIVE_MIGRATION, 'authorize_source', 'receive_vifs',
+             'receive_vfc_ports'}
 
 
 class TestLiveMigrationCampaign(campaign.FaultCampaignTestCase,
