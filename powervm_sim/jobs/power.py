@@ -2,12 +2,17 @@
 
 from powervm_sim import jobs
 from powervm_sim import model as model_mod
+from powervm_sim.model import boot as boot_mod
 from powervm_sim.model import partition as part_mod
 
 
 @jobs.operation('PowerOn', 'LogicalPartition', 'VirtualIOServer')
 def power_on(ctx):
     part, model = ctx.target, ctx.model
+    try:
+        mode = boot_mod.job_mode(ctx.param('bootmode'), part)
+    except ValueError as exc:
+        raise jobs.JobError('%s %s' % (jobs.BAD_PARAMETER, exc)) from exc
     with model.registry.lock:
         if part.state in (part_mod.RUNNING, part_mod.STARTING):
             raise model_mod.Conflict(
@@ -20,6 +25,7 @@ def power_on(ctx):
     def finish():
         with model.registry.lock:
             jobs.still_there(model, part)
+            part.last_boot = boot_mod.boot(model, part, mode)
             model.set_partition_state(part, part_mod.RUNNING, 'active')
 
     def cancel():

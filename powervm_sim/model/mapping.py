@@ -32,6 +32,7 @@ reaches.
 import dataclasses
 import hashlib
 import re
+import time
 import typing
 import zlib
 
@@ -354,6 +355,9 @@ class VSCSIMapping(_MappingView):
     server: VSCSIServerAdapter
     storage: typing.Any = None
     target: TargetDevice | None = None
+    # When it was made (ns since the epoch): what a partition boots from
+    # follows the order of its disks' mappings (boot.py).
+    made: int = dataclasses.field(default_factory=time.time_ns)
 
     @property
     def storage_kind(self):

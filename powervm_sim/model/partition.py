@@ -85,6 +85,9 @@ class Partition(registry.Resource):
     adapters: list = dataclasses.field(default_factory=list, repr=False)
     # A mobility.Migration while the partition moves to another system.
     migration: typing.Any = None
+    # A boot.Boot: how it was last started (the model's only: NovaLink
+    # does not show it).
+    last_boot: typing.Any = None
 
     @property
     def system(self):
