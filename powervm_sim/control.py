@@ -71,6 +71,13 @@ model's per_job_operation "Migrate"):
 of a NovaLink that migrates a partition to this one (the REST API's
 ManagementConsole update does the same).
 
+A client LPAR's NVRAM (what a guest writing its NVRAM does, and what
+NovaLink then reports: a MODIFY event with detail NVRAM):
+
+    GET    /sim/nvram/{uuid}      {"lpar", "nvram"} (base64, or null)
+    POST   /sim/nvram/{uuid}      {"nvram"?: base64}: the guest writes it
+                                  (new bytes of its own without "nvram")
+
 The files of the NovaLink partition of the system this endpoint serves
 (what FileIO disks are served from):
 
@@ -202,6 +209,8 @@ def _route(sim, request, parts):
         return _files(sim, request)
     if parts == ['mobility']:
         return _mobility(sim, request)
+    if len(parts) == 2 and parts[0] == 'nvram':
+        return _nvram(sim, request, parts[1])
     raise ControlError(404, 'Unknown control resource /sim/%s.' %
                        '/'.join(parts))
 
@@ -321,6 +330,18 @@ def _mobility(sim, request):
                       'active_migrations': system.active_migrations,
                       'public_key': system.console.public_key,
                       'authorized_keys': list(system.console.authorized_keys)})
+
+
+def _nvram(sim, request, uuid):
+    _allow(request.method, 'GET', 'POST')
+    model = sim.model
+    lpar = _found(model.registry.find(uuid, 'LogicalPartition'),
+                  'LogicalPartition', uuid)
+    if request.method == 'POST':
+        nvram = _fields(request, (), ('nvram',)).get('nvram')
+        _model_call(model.write_nvram, lpar, nvram)
+    with model.registry.lock:
+        return _json({'lpar': lpar.uuid, 'nvram': lpar.nvram})
 
 
 def _change_rbd_image(san, request, name):

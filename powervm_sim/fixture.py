@@ -191,6 +191,13 @@ class NovaLinkFixture(fixtures.Fixture):
                 model.set_authorized_keys(
                     console, console.authorized_keys + others)
 
+    def guest_writes_nvram(self, lpar_uuid, nvram=None):
+        """The guest of LPAR ``lpar_uuid`` writes its NVRAM: ``nvram``
+        (base64 text) or new bytes of its own; NovaLink reports a MODIFY
+        with detail NVRAM.  Returns the LPAR's NVRAM now."""
+        lpar = self.model.registry.get(lpar_uuid, 'LogicalPartition')
+        return self.model.write_nvram(lpar, nvram)
+
     def migration_seconds(self, seconds):
         """How long each Migrate job runs from now on: the partition is
         'migrating running' (and served by both NovaLinks) meanwhile."""

@@ -1,7 +1,9 @@
 """Partitions: client LPARs, Virtual I/O Servers and the NovaLink partition.
 """
 
+import base64
 import dataclasses
+import hashlib
 import time
 import typing
 
@@ -70,7 +72,11 @@ class Partition(registry.Resource):
     ref_code: str = '00000000'
     uptime: int = 0
     allow_perf_data: bool = False
-    nvram: str = ''
+    # The partition's NVRAM as NovaLink shows it (base64 text), None
+    # until the partition is given one or its guest writes it.
+    nvram: str | None = None
+    # How many times the guest wrote its NVRAM (write_nvram).
+    nvram_writes: int = 0
     # The NovaLink partition's files a disk may be served from: {absolute
     # path: size in MB}.
     files: dict = dataclasses.field(default_factory=dict, repr=False)
@@ -190,10 +196,6 @@ class Partition(registry.Resource):
     @property
     def ref_code_full(self):
         return 'refcode=%s' % self.ref_code
-
-    @property
-    def nvram_text(self):
-        return self.nvram or None
 
     @property
     def migration_state(self):
@@ -426,7 +428,7 @@ _WRITABLE = {
     'uncapped_weight', 'shared_pool_id', 'proc_compat_mode',
     'availability_priority', 'max_virtual_io_slots', 'keylock', 'boot_mode',
     'load_source', 'console', 'alt_load_source', 'pending_secure_boot',
-    'srr_capable', 'allow_perf_data', 'description',
+    'srr_capable', 'allow_perf_data', 'description', 'nvram',
 }
 _SHARING_MODES = {
     'capped', 'uncapped', 'keep idle procs', 'sre idle proces',
@@ -501,6 +503,27 @@ class PartitionOps:
             part.ref_code = '00000000' if state != STARTING else 'CA00E1F1'
             self.registry.changed(part, detail='PartitionState,Other')
 
+    def write_nvram(self, part, text=None):
+        """The guest of ``part`` writes its NVRAM: ``text`` (base64), or
+        bytes of its own that differ from every earlier write.  NovaLink
+        reports it as a MODIFY of the partition with detail NVRAM.
+
+        :returns: the partition's NVRAM now.
+        """
+        with self.registry.lock:
+            if part.is_vios:
+                raise registry.Conflict(
+                    'Partition %s is a Virtual I/O Server.' % part.name,
+                    status=400)
+            if text is None:
+                text = _guest_nvram(part.uuid, part.nvram_writes + 1)
+            else:
+                _check_nvram(text)
+            part.nvram_writes += 1
+            part.nvram = text or None
+            self.registry.changed(part, detail='NVRAM')
+            return part.nvram
+
     def lpars(self, system=None):
         parts = self.registry.of_kind(LPAR.kind)
         if system is not None:
@@ -523,6 +546,10 @@ class PartitionOps:
                 raise registry.Conflict(
                     'The partition type cannot be changed.', code='HSCL1557',
                     status=400)
+            if name == 'nvram':
+                _check_nvram(value)
+                # An empty PartitionNVRAM is no NVRAM.
+                value = value or None
             setattr(part, name, value)
         _validate_partition(part)
 
@@ -536,6 +563,31 @@ class PartitionOps:
                 'active RMC connection.' % after.name, code='HSCL2926')
         after.parent.check_capacity(after.mem_desired, after.proc_units,
                                     replacing=before)
+
+
+# Bytes of the NVRAM a simulated guest writes: as much as a small real
+# partition's.
+_GUEST_NVRAM_BYTES = 4096
+
+
+def _guest_nvram(uuid, write):
+    """The base64 NVRAM the guest of partition ``uuid`` writes the
+    ``write``-th time: the same for a seed, different for every write."""
+    seed = ('%s/%d' % (uuid, write)).encode()
+    data = b''.join(hashlib.sha256(seed + b'/%d' % block).digest()
+                    for block in range(_GUEST_NVRAM_BYTES // 32))
+    return base64.b64encode(data).decode()
+
+
+def _check_nvram(text):
+    """Refuse (400) NVRAM that is not base64 text."""
+    try:
+        if not isinstance(text, str):
+            raise ValueError(text)
+        base64.b64decode(text, validate=True)
+    except ValueError:
+        raise registry.Conflict('PartitionNVRAM must be base64 text.',
+                                code='HSCL1553', status=400) from None
 
 
 def _wanted_io_cards(part, fields):

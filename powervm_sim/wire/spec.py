@@ -25,7 +25,8 @@ the order of the elements a client sends.  One line per element::
 
 Field paths are attribute names on the model object (dotted for nested
 objects).  ``:int`` (32 bits), ``:long`` (64 bits), ``:float`` and ``:bool``
-convert parsed text.  The
+convert parsed text; ``:base64`` keeps text up to MAX_BASE64_TEXT long
+(a partition's NVRAM, whose content the model checks).  The
 trailing upper-case word, when present, is the ``kb`` access flag real NovaLink
 attaches (CUD, CUR, COD, ROR, ROO, CUA, UOD).
 
@@ -51,6 +52,10 @@ _MARKERS = frozenset({'metadata', 'required'})
 # and value NovaLink takes, short enough that a hostile body cannot plant
 # megabytes in the model (which every feed would render again).
 MAX_TEXT = 4096
+# A partition's NVRAM (``:base64``) is tens of KB of base64 text; this
+# leaves room for the largest while still bounding what a body may plant.
+MAX_BASE64_TEXT = 1024 * 1024
+_TEXT_LIMITS = {'base64': MAX_BASE64_TEXT}
 # XML Schema's int (most of NovaLink's numbers) and long (byte counts),
 # and the lexical forms of integers and doubles.
 _INT_RANGES = {'int': range(-2 ** 31, 2 ** 31),
@@ -437,9 +442,10 @@ def _value(node, element, path):
     if len(element):
         raise SchemaError('element %s holds elements, not a value' % path)
     text = (element.text or '').strip()
-    if len(text) > MAX_TEXT:
+    limit = _TEXT_LIMITS.get(node.kind, MAX_TEXT)
+    if len(text) > limit:
         raise SchemaError('element %s holds %d characters; at most %d are '
-                          'accepted' % (path, len(text), MAX_TEXT))
+                          'accepted' % (path, len(text), limit))
     if node.required and not text:
         raise SchemaError('element %s must not be empty' % path)
     return _converted(node.kind, text, path)
@@ -455,6 +461,9 @@ def _converted(kind, text, path):
     if kind == 'bool' and text.lower() in ('true', 'false'):
         return text.lower() == 'true'
     if kind == 'str':
+        return text
+    if kind == 'base64':
+        # The model checks the content (a partition's NVRAM).
         return text
     raise SchemaError('%s: %r is not a valid %s' % (
         path, _shortened(text), kind))

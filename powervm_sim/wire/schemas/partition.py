@@ -208,7 +208,7 @@ _HEAD_END = '''
   IsManagementPartition ~ is_mgmt ROR
   AutoStart : false CUD
   BootMode = boot_mode CUD
-  PartitionNVRAM [group=NVRAM] ~ nvram_text ROR
+  PartitionNVRAM [group=NVRAM] = nvram:base64 CUD
   Uptime ~ uptime:int ROR
   PendingSecureBoot = pending_secure_boot:int CUD
   CurrentSecureBoot ~ current_secure_boot ROO
