@@ -28,6 +28,7 @@ from nova_powervm import mgmt
 from nova_powervm import migrate_data as pvm_migrate_data
 from nova_powervm import migration
 from nova_powervm import orphans
+from nova_powervm import rescue
 from nova_powervm import resize
 from nova_powervm import undo
 from nova_powervm import vif as pvm_vif
@@ -214,11 +215,14 @@ class PowerVMDriver(driver.ComputeDriver):
         has_config_drive = media.required(instance)
         mgmt.close_console(self.platform, self.adapter, instance)
         vfc_ports = pvm_npiv.has_ports(instance)
+        # Only then: looking for one costs reads of every VIOS.
+        rescue_disks = self.disk_driver.for_rescue() \
+            if rescue.may_have_rescue_disk(instance) else None
         flow = flows.destroy(self.adapter, instance, platform=self.platform,
                              config_drive=has_config_drive,
                              disk_driver=self.disk_driver,
                              destroy_disks=destroy_disks, volumes=volumes,
-                             vfc_ports=vfc_ports)
+                             vfc_ports=vfc_ports, rescue_disks=rescue_disks)
         try:
             _run(flow, instance, exception.InstanceTerminationFailure)
         except exception.InstanceNotFound:
@@ -232,7 +236,7 @@ class PowerVMDriver(driver.ComputeDriver):
             # of both.
             _run(flows.remove_storage(self.adapter, self.disk_driver,
                                       instance, destroy_disks, volumes,
-                                      vfc_ports),
+                                      vfc_ports, rescue_disks),
                  instance, exception.InstanceTerminationFailure)
         except exception.InstanceTerminationFailure:
             raise
@@ -250,6 +254,25 @@ class PowerVMDriver(driver.ComputeDriver):
                block_device_info=None, bad_volumes_callback=None,
                accel_info=None, share_info=None):
         vm.reboot(self.adapter, instance, hard=reboot_type == 'HARD')
+
+    # ------------------------------------------------------------ rescue
+    def rescue(self, context, instance, network_info, image_meta,
+               rescue_password, block_device_info, share_info):
+        """Boot the instance from a rescue disk made from ``image_meta``
+        (its own image if that names none), its boot disk left mapped and
+        untouched (rescue.py).  A failure leaves it as it was."""
+        rescue.check_rescuable(instance, _boots_from_volume(
+            _volume_bdms(block_device_info)))
+        image_meta = rescue.rescue_image(context, instance, image_meta)
+        _run(rescue.rescue_flow(self.adapter, self.disk_driver, context,
+                                instance, image_meta),
+             instance, exception.InstanceRescueFailure)
+
+    def unrescue(self, context, instance):
+        """Boot the instance from its boot disk again; its rescue disk
+        goes.  A failure leaves it rescued."""
+        _run(rescue.unrescue_flow(self.adapter, self.disk_driver, instance),
+             instance, exception.InstanceUnRescueFailure)
 
     # ------------------------------------------------- resize, migration
     def migrate_disk_and_power_off(self, context, instance, dest, flavor,

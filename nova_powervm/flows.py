@@ -17,6 +17,7 @@ from taskflow import states as tf_states
 
 from nova_powervm.tasks import migration as tf_mig
 from nova_powervm.tasks import network as tf_net
+from nova_powervm.tasks import rescue as tf_rescue
 from nova_powervm.tasks import storage as tf_stg
 from nova_powervm.tasks import vm as tf_vm
 
@@ -176,7 +177,7 @@ def detach_volume(volume):
 
 def destroy(adapter, instance, platform=None, config_drive=False,
             disk_driver=None, destroy_disks=True, volumes=(),
-            vfc_ports=False):
+            vfc_ports=False, rescue_disks=None):
     """The flow that removes an instance's LPAR: stop it hard, remove what
     lives outside the LPAR (trunk adapters, config drive, volumes' storage
     and mappings), delete it.
@@ -192,6 +193,9 @@ def destroy(adapter, instance, platform=None, config_drive=False,
     :param volumes: the VolumeAdapters of the volumes to disconnect (nova
                     deletes them, or keeps them, itself).
     :param vfc_ports: remove the LPAR's virtual FC ports (NPIV) too.
+    :param rescue_disks: unmap and delete the instance's rescue disk (if
+                         it has one) through this rescue view of the disk
+                         driver (DiskAdapter.for_rescue).
     """
     flow = linear_flow.Flow('destroy_%s' % instance.uuid)
     flow.add(tf_vm.PowerOff(adapter, instance, timeout=0))
@@ -203,6 +207,8 @@ def destroy(adapter, instance, platform=None, config_drive=False,
                                        vfc_ports))
     if disk_driver is not None:
         flow.add(*_remove_disk_tasks(disk_driver, instance, destroy_disks))
+    if rescue_disks is not None:
+        flow.add(tf_rescue.RemoveRescueDisk(rescue_disks, instance))
     flow.add(tf_vm.DeleteLPAR(adapter, instance))
     return flow
 
@@ -251,14 +257,17 @@ def resize_in_place(adapter, host_w, instance, flavor=None,
 
 
 def remove_storage(adapter, disk_driver, instance, destroy_disks=True,
-                   volumes=(), vfc_ports=False):
+                   volumes=(), vfc_ports=False, rescue_disks=None):
     """The flow that removes what an instance whose LPAR is gone already
     left on the VIOSes: its volumes' storage and mappings (and its virtual
-    FC ports), its boot disk's mappings (and the disk)."""
+    FC ports), its boot disk's mappings (and the disk), its rescue disk
+    (through ``rescue_disks``, if not None)."""
     flow = linear_flow.Flow('remove_storage_%s' % instance.uuid)
     flow.add(*_disconnect_volume_tasks(volumes, adapter, instance,
                                        vfc_ports))
     flow.add(*_remove_disk_tasks(disk_driver, instance, destroy_disks))
+    if rescue_disks is not None:
+        flow.add(tf_rescue.RemoveRescueDisk(rescue_disks, instance))
     return flow
 
 

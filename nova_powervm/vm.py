@@ -332,11 +332,20 @@ def _power_lock(instance):
     return lockutils.lock('power_%s' % instance.uuid)
 
 
-def power_on(adapter, instance, lpar_w=None):
+# Boot modes of a power on (the PowerOn job's bootmode): normal, or System
+# Management Services, where a rescue boots its rescue disk.
+BOOT_NORMAL = pvm_popts.BootMode.NORM
+BOOT_SMS = pvm_popts.BootMode.SMS
+
+
+def power_on(adapter, instance, lpar_w=None, boot_mode=None):
     """Start ``instance``'s LPAR unless it is already on.
 
     :param lpar_w: the LPAR's wrapper if the caller knows it is current
                    (a deploy's new LPAR, never started): saves reading it.
+    :param boot_mode: the PowerOn job's boot mode (pypowervm's
+                      power_opts.BootMode: SMS for a rescue), or None for
+                      the LPAR's own (normal).
     :raises nova.exception.InstancePowerOnFailure: NovaLink failed to.
     """
     with _power_lock(instance):
@@ -347,7 +356,10 @@ def power_on(adapter, instance, lpar_w=None):
                 LOG.debug('LPAR is %s; no power on needed.', lpar_w.state,
                           instance=instance)
                 return
-            pvm_power.power_on(lpar_w, None)
+            opts = pvm_popts.PowerOnOpts()
+            if boot_mode is not None:
+                opts.bootmode(boot_mode)
+            pvm_power.power_on(lpar_w, None, add_parms=opts)
         except pvm_exc.Error as exc:
             raise exception.InstancePowerOnFailure(reason=exc) from exc
 

@@ -8,6 +8,7 @@ else to find it.
 """
 
 import abc
+import copy
 import typing
 
 from nova import exception
@@ -29,10 +30,17 @@ class DiskCapacity(typing.NamedTuple):
     used_gb: float
 
 
-def boot_disk_name(instance, max_len):
-    """The name of ``instance``'s boot disk: 'b_' and its UUID's digits,
-    as many as ``max_len`` allows (AIX logical volumes take 15)."""
-    return ('b_' + instance.uuid.replace('-', ''))[:max_len]
+# What a disk driver's disk of an instance is: its boot disk, or the
+# rescue disk a rescue boots instead (nova-powervm's disk type 'rescue').
+BOOT_PREFIX = 'b_'
+RESCUE_PREFIX = 'r_'
+
+
+def boot_disk_name(instance, max_len, prefix=BOOT_PREFIX):
+    """The name of ``instance``'s boot disk: 'b_' (``prefix``: 'r_' for
+    its rescue disk) and its UUID's digits, as many as ``max_len`` allows
+    (AIX logical volumes take 15)."""
+    return (prefix + instance.uuid.replace('-', ''))[:max_len]
 
 
 def raw_image_size(image_meta):
@@ -90,10 +98,21 @@ class DiskAdapter(abc.ABC):
     # Whether other hosts reach the disks too: a move to another host then
     # takes the disk along.
     shared = False
+    # The names of this driver's disks start with it (see for_rescue).
+    disk_prefix = BOOT_PREFIX
 
     def __init__(self, adapter, host_uuid):
         self.adapter = adapter
         self.host_uuid = host_uuid
+
+    def for_rescue(self):
+        """This disk driver, for instances' rescue disks ('r_' and the
+        UUID's digits) rather than their boot disks: each of its methods
+        makes, finds, maps, unmaps or deletes the rescue disk.  The image
+        cache is the same."""
+        rescue = copy.copy(self)
+        rescue.disk_prefix = RESCUE_PREFIX
+        return rescue
 
     @property
     @abc.abstractmethod

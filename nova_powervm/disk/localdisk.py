@@ -137,7 +137,8 @@ class LocalStorage(driver.DiskAdapter):
             total_gb=total, used_gb=total - float(vg_w.available_size))
 
     def disk_name(self, instance):
-        return driver.boot_disk_name(instance, MAX_NAME_LEN)
+        return driver.boot_disk_name(instance, MAX_NAME_LEN,
+                                     self.disk_prefix)
 
     def create_disk_from_image(self, context, instance, image_meta):
         image_w = self._image_volume(context, image_meta)

@@ -105,7 +105,8 @@ class SSPDiskAdapter(driver.DiskAdapter):
                                    used_gb=ssp_w.capacity - ssp_w.free_space)
 
     def disk_name(self, instance):
-        return driver.boot_disk_name(instance, DISK_NAME_LEN)
+        return driver.boot_disk_name(instance, DISK_NAME_LEN,
+                                     self.disk_prefix)
 
     def create_disk_from_image(self, context, instance, image_meta):
         image_lu = self._image_lu(context, image_meta)

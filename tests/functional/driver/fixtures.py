@@ -363,10 +363,11 @@ class DriverTestCase(test.TestCase):
 
     # ---------------------------------------------------------- storage
     def boot_vdisks(self):
-        """Instance boot disks (not image cache volumes) of every VIOS."""
+        """Instance boot disks, rescue disks and snapshot copies (not image
+        cache volumes) of every VIOS."""
         return [vdisk for vios in self.sim.model.vioses(self.system)
                 for vg in vios.volume_groups for vdisk in vg.vdisks
-                if vdisk.name.startswith(('b_', 's_'))]
+                if vdisk.name.startswith(('b_', 'r_', 's_'))]
 
     def image_vdisks(self):
         return [vdisk for vios in self.sim.model.vioses(self.system)
