@@ -29,6 +29,7 @@ from nova_powervm import migrate_data as pvm_migrate_data
 from nova_powervm import migration
 from nova_powervm import orphans
 from nova_powervm import rescue
+from nova_powervm import recovery
 from nova_powervm import resize
 from nova_powervm import undo
 from nova_powervm import vif as pvm_vif
@@ -52,6 +53,9 @@ class PowerVMDriver(driver.ComputeDriver):
         supports_image_type_raw=True,
         supports_attach_interface=True,
         supports_extend_volume=True,
+        # From a boot disk in a shared storage pool, or a boot volume
+        # (recovery.py).
+        supports_evacuate=True,
     )
 
     def __init__(self, virtapi):
@@ -177,11 +181,12 @@ class PowerVMDriver(driver.ComputeDriver):
 
     def _bring_up(self, instance, image_meta, network_info,
                   block_device_info, boot_disk, config_drive, power_on,
-                  failure_cls):
+                  failure_cls, nvram=None):
         """Run the flow that makes ``instance``'s LPAR on this host and
         brings it up: VIFs, ``config_drive`` if the instance has one,
         ``boot_disk`` unless it boots from a volume, volumes; errors that
-        are not nova's become ``failure_cls``."""
+        are not nova's become ``failure_cls``.  An LPAR recreated here
+        from another host's may start with its ``nvram``."""
         pvm_vif.check_supported(network_info)
         bdms = _volume_bdms(block_device_info)
         flow = flows.spawn(
@@ -189,7 +194,7 @@ class PowerVMDriver(driver.ComputeDriver):
             power_on=power_on, network=self._network(network_info),
             config_drive=config_drive if media.required(instance) else None,
             boot_disk=None if _boots_from_volume(bdms) else boot_disk,
-            volumes=self._volumes(instance, bdms))
+            volumes=self._volumes(instance, bdms), nvram=nvram)
         _run(flow, instance, failure_cls)
 
     def _volumes(self, instance, bdms):
@@ -273,6 +278,73 @@ class PowerVMDriver(driver.ComputeDriver):
         goes.  A failure leaves it rescued."""
         _run(rescue.unrescue_flow(self.adapter, self.disk_driver, instance),
              instance, exception.InstanceUnRescueFailure)
+
+    # ----------------------------------------------- rebuild, evacuate
+    def rebuild(self, context, instance, image_meta, injected_files,
+                admin_password, allocations, bdms, detach_block_devices,
+                attach_block_devices, network_info=None, evacuate=False,
+                block_device_info=None, preserve_ephemeral=False,
+                accel_uuids=None, reimage_boot_volume=False):
+        """Rebuild the instance on its host from ``image_meta``, keeping
+        its LPAR; or, with ``evacuate``, recreate it here from its disk
+        while its own host is down (recovery.py).
+
+        A boot volume to reimage is nova's own rebuild's to do
+        (NotImplementedError hands it back): only nova's compute manager
+        has Cinder reimage the volume and waits for it; it destroys the
+        LPAR and spawns it again from the reimaged volume, which is all
+        the instance has to lose.
+        """
+        if reimage_boot_volume:
+            raise NotImplementedError()
+        recovery.check_rebuild(instance, preserve_ephemeral)
+        bdms_info = _volume_bdms(block_device_info)
+        disk_driver = None if _boots_from_volume(bdms_info) \
+            else self.disk_driver
+        if evacuate:
+            self._evacuate(context, instance, image_meta, injected_files,
+                           admin_password, bdms, detach_block_devices,
+                           attach_block_devices, network_info, disk_driver)
+            return
+        recovery.spawning(instance)
+        flows.run_or_roll_back(
+            recovery.take_down(self.adapter, disk_driver, context, instance,
+                               image_meta),
+            instance, inner_error=recovery.rebuild_error(instance))
+        has_config_drive = media.required(instance)
+        _run(recovery.bring_back(
+            self.adapter, instance, image_meta,
+            boot_disk=flows.BootDisk(disk_driver, context)
+            if disk_driver is not None else None,
+            config_drive=flows.ConfigDrive(
+                injected_files, network_info, admin_password)
+            if has_config_drive else None,
+            mgmt_vif=CONF.powervm.use_rmc_mgmt_vif),
+            instance, exception.InstanceDeployFailure)
+
+    def _evacuate(self, context, instance, image_meta, injected_files,
+                  admin_password, bdms, detach_block_devices,
+                  attach_block_devices, network_info, disk_driver):
+        """Make the instance's LPAR here from its boot disk in the shared
+        storage pool (or its boot volume); refused, with nothing changed,
+        for a disk this host does not reach.  A failure removes what it
+        made here: the instance's host still has its LPAR and disk."""
+        recovery.check_evacuable(disk_driver, instance)
+        block_device_info = recovery.reconnect_volumes(
+            context, instance, bdms, detach_block_devices,
+            attach_block_devices)
+        # The config drive is written anew: its media stay on the host
+        # that is down.
+        self._bring_up(
+            instance, image_meta, network_info, block_device_info,
+            flows.MovedBootDisk(self.disk_driver),
+            flows.ConfigDrive(injected_files, network_info, admin_password),
+            True, exception.InstanceDeployFailure)
+
+    def instance_on_disk(self, instance):
+        """Whether this host reaches the instance's boot disk: nova's
+        question before an evacuate, the disk driver's answer."""
+        return self.disk_driver.instance_on_disk(instance)
 
     # ------------------------------------------------- resize, migration
     def migrate_disk_and_power_off(self, context, instance, dest, flavor,

@@ -90,7 +90,8 @@ class Volume:
 
 
 def spawn(adapter, host_w, instance, image_meta, power_on=True,
-          network=None, config_drive=None, boot_disk=None, volumes=()):
+          network=None, config_drive=None, boot_disk=None, volumes=(),
+          nvram=None):
     """The flow that brings a new instance up on the host (or one moved
     here from another host).
 
@@ -105,11 +106,13 @@ def spawn(adapter, host_w, instance, image_meta, power_on=True,
                       MovedBootDisk to find and attach), or None for an
                       instance without one (booting from a volume).
     :param volumes: the Volumes to connect, the boot volume first.
+    :param nvram: the NVRAM of an LPAR recreated here, or None.
     """
     flow = linear_flow.Flow('spawn_%s' % instance.uuid)
     # Later steps get the new LPAR's wrapper (lpar_wrap) from this one,
     # rather than reading it again.
-    flow.add(tf_vm.CreateLPAR(adapter, host_w, instance, image_meta))
+    flow.add(tf_vm.CreateLPAR(adapter, host_w, instance, image_meta,
+                              nvram=nvram))
     if network is not None:
         flow.add(*_plug_network_tasks(adapter, instance, network))
     if boot_disk is not None:
@@ -324,12 +327,15 @@ def run(flow, instance):
     _run(_engine(flow, instance))
 
 
-def run_or_roll_back(flow, instance):
+def run_or_roll_back(flow, instance, inner_error=None):
     """Run ``flow`` like ``run``; when it fails and every step it took is
     undone, raise nova's InstanceFaultRollback of a ResizeError: the
     instance is as it was, and nova puts it back in the state it was in.
     When an undo failed too, its failure is raised: nova marks the
     instance in error.
+
+    :param inner_error: makes the rollback's inner exception of the
+                        failure, for an operation other than a resize.
     """
     engine = _engine(flow, instance)
     try:
@@ -337,9 +343,13 @@ def run_or_roll_back(flow, instance):
     except Exception as exc:
         if engine.storage.get_flow_state() != tf_states.REVERTED:
             raise
-        inner = exc if isinstance(exc, exception.ResizeError) else \
-            exception.ResizeError(reason=exc)
+        inner = (inner_error or _resize_error)(exc)
         raise exception.InstanceFaultRollback(inner_exception=inner) from exc
+
+
+def _resize_error(exc):
+    return exc if isinstance(exc, exception.ResizeError) else \
+        exception.ResizeError(reason=exc)
 
 
 def _engine(flow, instance):

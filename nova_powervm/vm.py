@@ -263,14 +263,18 @@ def build_lpar(adapter, host_w, instance, image_meta):
     return lpar_w
 
 
-def create_lpar(adapter, host_w, instance, image_meta):
+def create_lpar(adapter, host_w, instance, image_meta, nvram=None):
     """Create ``instance``'s LPAR on the host; returns its wrapper.
 
+    :param nvram: the NVRAM it starts with (an LPAR recreated from where
+                  another host kept it boots as it did), or None.
     :raises nova.exception.InstanceDeployFailure: NovaLink refused it.
     """
     # The validator checks free memory and processors: use today's.
     host_w = host_w.refresh()
     lpar_w = build_lpar(adapter, host_w, instance, image_meta)
+    if nvram is not None:
+        lpar_w.nvram = nvram
     LOG.info('Creating LPAR %s.', lpar_w.name, instance=instance)
     try:
         return lpar_w.create(parent=host_w)

@@ -154,6 +154,24 @@ class DiskAdapter(abc.ABC):
         disk's storage wrapper (to map)."""
 
     @abc.abstractmethod
+    def cache_image(self, context, image_meta):
+        """Have the image this host's disks are made from (uploaded from
+        Glance if need be), without making a disk: a rebuild learns that
+        Glance serves the image before it deletes the old disk."""
+
+    def instance_on_disk(self, instance):
+        """Whether ``instance``'s boot disk, made by whichever host, is in
+        storage this host reaches (nova's question before it recreates an
+        instance here from its disk: evacuate)."""
+        if not self.shared:
+            return False
+        try:
+            self.find_disk(instance)
+        except exception.DiskNotFound:
+            return False
+        return True
+
+    @abc.abstractmethod
     def delete_disk(self, instance):
         """Delete ``instance``'s boot disk; a disk already gone is fine.
 

@@ -196,6 +196,9 @@ class LocalStorage(driver.DiskAdapter):
                     % (vg_w.name, name))
         return outcomes
 
+    def cache_image(self, context, image_meta):
+        self._image_volume(context, image_meta)
+
     def _image_volume(self, context, image_meta):
         """The image cache volume of the image, uploaded if need be."""
         known = self._image_volumes.get(image_meta.id)

@@ -147,6 +147,9 @@ class SSPDiskAdapter(driver.DiskAdapter):
     def _storage_for_mapping(self, disk):
         return pvm_stg.LU.bld_ref(self.adapter, disk.name, disk.udid)
 
+    def cache_image(self, context, image_meta):
+        self._image_lu(context, image_meta)
+
     def _image_lu(self, context, image_meta):
         """The image LU of the image, uploaded if need be.
 

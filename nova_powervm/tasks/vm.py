@@ -18,18 +18,22 @@ class CreateLPAR(task.Task):
     """Create the instance's LPAR (provides ``lpar_wrap``).
 
     Revert deletes it, including after a create whose answer was lost.
+
+    :param nvram: the NVRAM the LPAR starts with (one recreated from
+                  another host's), or None.
     """
 
-    def __init__(self, adapter, host_w, instance, image_meta):
+    def __init__(self, adapter, host_w, instance, image_meta, nvram=None):
         super().__init__(name='create_lpar', provides=LPAR_WRAP)
         self.adapter = adapter
         self.host_w = host_w
         self.instance = instance
         self.image_meta = image_meta
+        self.nvram = nvram
 
     def execute(self):
         return vm.create_lpar(self.adapter, self.host_w, self.instance,
-                              self.image_meta)
+                              self.image_meta, nvram=self.nvram)
 
     def revert(self, result, flow_failures, **kwargs):
         if isinstance(result, tf_failure.Failure) and \

@@ -379,6 +379,13 @@ class TwoHostsTestCase(ResizeTestCase):
                         if mapping.pv is pv), None))
         return found
 
+    def boot_lu(self, instance):
+        """The instance's boot disk, a logical unit of the shared pool."""
+        name = self.driver.disk_driver.disk_name(instance)
+        [lu] = [lu for lu in self.logical_units('VirtualIO_Disk')
+                if lu.name == name]
+        return lu
+
     def systems_with_lpar(self, instance):
         """The indexes of the systems with an LPAR of the instance."""
         return [index for index in range(self.SYSTEMS)
@@ -397,12 +404,6 @@ class TestColdMigrationSharedSSP(TwoHostsTestCase):
 
     SHARED_SSP = True
     DRIVER_OPTIONS = {'disk_driver': 'ssp'}
-
-    def boot_lu(self, instance):
-        name = self.driver.disk_driver.disk_name(instance)
-        [lu] = [lu for lu in self.logical_units('VirtualIO_Disk')
-                if lu.name == name]
-        return lu
 
     def test_move_recreates_the_lpar_on_the_destination(self):
         instance = self.spawned()

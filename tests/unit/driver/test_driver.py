@@ -37,4 +37,8 @@ class TestComputeDriverInterface(testtools.TestCase):
         self.assertEqual(set(nova_driver.ComputeDriver.capabilities),
                          set(caps))
         self.assertTrue(caps['supports_attach_interface'])
-        self.assertFalse(caps['supports_evacuate'])
+        # Evacuate: rebuild and instance_on_disk.
+        self.assertTrue(caps['supports_evacuate'])
+        self.assertIn('rebuild', _own_public_methods(driver.PowerVMDriver))
+        self.assertIn('instance_on_disk',
+                      _own_public_methods(driver.PowerVMDriver))

@@ -47,7 +47,7 @@ class TestSpawnFlow(FlowTestCase):
         self.assertEqual(['create_lpar', 'power_on'], self._calls())
         self.vm.create_lpar.assert_called_once_with(
             mock.sentinel.adapter, mock.sentinel.host, self.instance,
-            mock.sentinel.image)
+            mock.sentinel.image, nvram=None)
 
     def test_without_power_on(self):
         self._spawn(power_on=False)
