@@ -16,6 +16,8 @@ CONF = cfg.CONF
 
 # The entry point group of the management partition platforms (mgmt.py).
 MGMT_PLATFORM_NAMESPACE = 'nova_powervm.mgmt_platform'
+# The entry point group of the NVRAM store back ends (nvram/).
+NVRAM_STORE_NAMESPACE = 'nova_powervm.nvram'
 
 powervm_group = cfg.OptGroup(
     'powervm',
@@ -244,8 +246,49 @@ migration_opts = [
              'between the mover service partitions, may need more.'),
 ]
 
+# Where LPARs' NVRAM is kept (nvram/), with nova-powervm's names and
+# defaults.
+nvram_opts = [
+    cfg.StrOpt(
+        'nvram_store', default='none',
+        help='Where to keep each LPAR\'s NVRAM (its firmware settings, '
+             'such as the boot list), so that a partition made again on '
+             'another host (cold migration, evacuation) or after a shelve '
+             'offload starts as it was: "swift" (OpenStack Swift, the '
+             'swift_* options) or "none" (such a partition starts with a '
+             'fresh NVRAM).'),
+    cfg.StrOpt(
+        'swift_container', default='powervm_nvram',
+        help='Swift container of the NVRAM objects (one per instance, '
+             'named by its UUID); made when first needed.'),
+    cfg.StrOpt('swift_username', default='powervm',
+               help='Swift user.'),
+    cfg.StrOpt('swift_user_domain_name', default='powervm',
+               help='Keystone domain of the Swift user.'),
+    cfg.StrOpt('swift_project_name', default='powervm',
+               help='Keystone project the NVRAM objects belong to.'),
+    cfg.StrOpt('swift_project_domain_name', default='powervm',
+               help='Keystone domain of swift_project_name.'),
+    cfg.StrOpt('swift_password', secret=True,
+               help='Password of swift_username.'),
+    cfg.StrOpt('swift_auth_url',
+               help='Keystone URL (auth version 3), or the Swift '
+                    'authentication URL (version 1, e.g. tempauth\'s '
+                    'http://proxy:8080/auth/v1.0).'),
+    cfg.StrOpt('swift_cacert',
+               help='CA bundle to check the Swift and Keystone '
+                    'certificates with (default: the system\'s).'),
+    cfg.StrOpt('swift_endpoint_type', default='publicURL',
+               choices=['publicURL', 'internalURL', 'adminURL'],
+               help='Which Swift endpoint of the Keystone catalog to use.'),
+    cfg.IntOpt('swift_auth_version', default=3, choices=[1, 3],
+               help='3: Keystone v3; 1: Swift\'s own authentication '
+                    '(tempauth, swauth), with swift_username as '
+                    '"account:user".'),
+]
+
 ALL_OPTS = (connection_opts + compute_opts + volume_opts + vnc_opts +
-            migration_opts)
+            migration_opts + nvram_opts)
 
 
 class ConfigError(ValueError):
@@ -280,6 +323,7 @@ def validate(conf=CONF):
     _check_auth(group)
     _check_fabrics(conf)
     _check_mgmt_platform(group)
+    _check_nvram_store(group)
     _check_network(group)
 
 
@@ -335,12 +379,27 @@ def _is_loopback(host):
 
 
 def _check_mgmt_platform(group):
+    _check_entry_point(group, 'mgmt_platform', MGMT_PLATFORM_NAMESPACE)
+
+
+def _check_entry_point(group, option, namespace):
+    """The option names an entry point of ``namespace``."""
     names = sorted(entry.name for entry in importlib.metadata.entry_points(
-        group=MGMT_PLATFORM_NAMESPACE))
-    if group.mgmt_platform not in names:
+        group=namespace))
+    value = getattr(group, option)
+    if value not in names:
         raise ConfigError(
-            'Invalid [powervm] mgmt_platform %s: use one of %s.' % (
-                group.mgmt_platform, ', '.join(names) or '(none installed)'))
+            'Invalid [powervm] %s %s: use one of %s.' % (
+                option, value, ', '.join(names) or '(none installed)'))
+
+
+def _check_nvram_store(group):
+    _check_entry_point(group, 'nvram_store', NVRAM_STORE_NAMESPACE)
+    if group.nvram_store == 'swift' and not (
+            group.swift_auth_url and group.swift_password):
+        raise ConfigError(
+            'Invalid [powervm] nvram_store swift: set swift_auth_url and '
+            'swift_password (and the other swift_* options).')
 
 
 def fabric_port_wwpns(conf=CONF):

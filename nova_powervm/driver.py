@@ -27,6 +27,7 @@ from nova_powervm import media
 from nova_powervm import mgmt
 from nova_powervm import migrate_data as pvm_migrate_data
 from nova_powervm import migration
+from nova_powervm import nvram as pvm_nvram
 from nova_powervm import orphans
 from nova_powervm import rescue
 from nova_powervm import recovery
@@ -67,6 +68,8 @@ class PowerVMDriver(driver.ComputeDriver):
         self.host_wrapper = None
         self.disk_driver = None
         self._event_handler = None
+        # Saves LPARs' NVRAM off the request path (nvram/).
+        self.nvram = None
         # The local side of the NovaLink partition: snapshot disks, VNC
         # consoles, Open vSwitch ports.
         self.platform = mgmt.load_platform()
@@ -95,6 +98,7 @@ class PowerVMDriver(driver.ComputeDriver):
             self._prepare_host(adapter)
         except Exception:
             with excutils.save_and_reraise_exception():
+                self._stop_nvram()
                 self.adapter = self.host_wrapper = self.disk_driver = None
                 pvm_adapter.disconnect(adapter)
 
@@ -110,9 +114,11 @@ class PowerVMDriver(driver.ComputeDriver):
         orphans.remove(adapter, self.host_wrapper.uuid, self.platform,
                        CONF.powervm.pvm_vswitch_for_novalink_io)
         self.disk_driver = disk.load(adapter, self.host_wrapper.uuid)
+        self.nvram = pvm_nvram.start(adapter)
         # Last: nothing else can fail once NovaLink's events flow in.
         self._event_handler = event.start(
-            self, adapter, CONF.powervm.lifecycle_event_delay)
+            self, adapter, CONF.powervm.lifecycle_event_delay,
+            nvram=self.nvram)
 
     def cleanup_host(self, host):
         """Stop listening for NovaLink events and log off."""
@@ -120,9 +126,20 @@ class PowerVMDriver(driver.ComputeDriver):
             event.stop(self.adapter, self._event_handler,
                        CONF.powervm.request_timeout)
             self._event_handler = None
+        # Before logging off: saves in flight read NovaLink.
+        self._stop_nvram()
         if self.adapter is not None:
             pvm_adapter.disconnect(self.adapter)
             self.adapter = None
+
+    def _stop_nvram(self):
+        """Stop the NVRAM store's thread: what is due within
+        [powervm] request_timeout is still saved (events of LPARs whose
+        NVRAM changed before are lost: NovaLink would report them to a
+        running nova-compute only)."""
+        if self.nvram is not None:
+            self.nvram.shutdown(CONF.powervm.request_timeout)
+            self.nvram = None
 
     # -------------------------------------------------------------- host
     def get_available_nodes(self, refresh=False):
@@ -173,11 +190,15 @@ class PowerVMDriver(driver.ComputeDriver):
     def spawn(self, context, instance, image_meta, injected_files,
               admin_password, allocations, network_info=None,
               block_device_info=None, power_on=True, accel_info=None):
+        # An unshelve after an offload makes the LPAR again: with the
+        # NVRAM the offload saved.
+        nvram = self._kept_nvram(instance) \
+            if pvm_nvram.restores_on_spawn(instance) else None
         self._bring_up(
             instance, image_meta, network_info, block_device_info,
             flows.BootDisk(self.disk_driver, context),
             flows.ConfigDrive(injected_files, network_info, admin_password),
-            power_on, exception.InstanceDeployFailure)
+            power_on, exception.InstanceDeployFailure, nvram=nvram)
 
     def _bring_up(self, instance, image_meta, network_info,
                   block_device_info, boot_disk, config_drive, power_on,
@@ -217,6 +238,10 @@ class PowerVMDriver(driver.ComputeDriver):
                                      restore=False),
                  instance, exception.InstanceTerminationFailure)
             return
+        nvram_action = pvm_nvram.destroy_action(instance, self._nodename)
+        if nvram_action == pvm_nvram.SAVE:
+            # Shelve offload: unshelve makes the LPAR again from it.
+            self._save_nvram(instance)
         has_config_drive = media.required(instance)
         mgmt.close_console(self.platform, self.adapter, instance)
         vfc_ports = pvm_npiv.has_ports(instance)
@@ -247,6 +272,27 @@ class PowerVMDriver(driver.ComputeDriver):
             raise
         except exception.NovaException as exc:
             raise exception.InstanceTerminationFailure(reason=exc) from exc
+        if nvram_action == pvm_nvram.REMOVE:
+            # Off the request path: a failing store never fails a delete.
+            self._remove_nvram(instance)
+
+    # -------------------------------------------------------------- NVRAM
+    def _save_nvram(self, instance):
+        """Save the LPAR's NVRAM now, before it goes or moves; a failure
+        is logged (and the save tried again in the background)."""
+        if self.nvram is not None:
+            self.nvram.save_now(vm.get_pvm_uuid(instance), instance.uuid)
+
+    def _remove_nvram(self, instance):
+        if self.nvram is not None:
+            self.nvram.remove(vm.get_pvm_uuid(instance), instance.uuid)
+
+    def _kept_nvram(self, instance):
+        """The NVRAM the store keeps of ``instance`` (as the LPAR's
+        create takes it), or None."""
+        if self.nvram is None:
+            return None
+        return pvm_nvram.as_nvram(self.nvram.fetch(instance.uuid))
 
     def power_off(self, instance, timeout=0, retry_interval=0):
         vm.power_off(self.adapter, instance, timeout=timeout)
@@ -334,12 +380,13 @@ class PowerVMDriver(driver.ComputeDriver):
             context, instance, bdms, detach_block_devices,
             attach_block_devices)
         # The config drive is written anew: its media stay on the host
-        # that is down.
+        # that is down.  The LPAR starts with the NVRAM last saved there.
         self._bring_up(
             instance, image_meta, network_info, block_device_info,
             flows.MovedBootDisk(self.disk_driver),
             flows.ConfigDrive(injected_files, network_info, admin_password),
-            True, exception.InstanceDeployFailure)
+            True, exception.InstanceDeployFailure,
+            nvram=self._kept_nvram(instance))
 
     def instance_on_disk(self, instance):
         """Whether this host reaches the instance's boot disk: nova's
@@ -371,6 +418,10 @@ class PowerVMDriver(driver.ComputeDriver):
             [self._volume(instance, bdm['connection_info']) for bdm in bdms],
             timeout=timeout, disk_driver=disk_driver, disk_bytes=disk_bytes)
         flows.run_or_roll_back(flow, instance)
+        if not in_place:
+            # The LPAR is stopped: its NVRAM is final.  The destination
+            # makes its LPAR with it (finish_migration).
+            self._save_nvram(instance)
         return {} if in_place else resize.storage_info(disk_driver)
 
     def finish_migration(self, context, migration, instance, disk_info,
@@ -387,11 +438,12 @@ class PowerVMDriver(driver.ComputeDriver):
             return
         resize.check_disk_info(disk_info, self.disk_driver)
         # The config drive is written anew: its media stay on the source.
+        # The LPAR starts with the NVRAM the source saved.
         self._bring_up(
             instance, image_meta, network_info, block_device_info,
             flows.MovedBootDisk(self.disk_driver),
             flows.ConfigDrive([], network_info, None), power_on,
-            exception.ResizeError)
+            exception.ResizeError, nvram=self._kept_nvram(instance))
 
     def _resize_in_place(self, instance, bdms, power_on):
         """Give the LPAR the new flavor, connect its volumes, start it.

@@ -7,6 +7,9 @@ change of the same LPAR replaces a held one, so the off-and-on of a reboot
 is not reported as a stop), then the LPAR's state is read once and, if it
 differs from what nova recorded and nova is not itself working on the
 instance, nova gets a LifecycleEvent.
+
+A LogicalPartition event whose detail names NVRAM means the guest wrote
+its NVRAM: the NVRAM store is asked to save it (nvram/, off this thread).
 """
 
 import functools
@@ -43,12 +46,22 @@ def state_change_lpar_uuid(etype, data, detail):
 
     :returns: the LPAR's UUID, or None for any other event.
     """
+    return _changed_lpar_uuid(etype, data, detail, 'PartitionState')
+
+
+def nvram_change_lpar_uuid(etype, data, detail):
+    """The UUID of the LPAR whose NVRAM an event reports as changed, or
+    None for any other event."""
+    return _changed_lpar_uuid(etype, data, detail, 'NVRAM')
+
+
+def _changed_lpar_uuid(etype, data, detail, what):
     if etype not in _CHANGE_TYPES or not data or not detail:
         return None
     match = _LPAR_URI_RE.search(data)
     if match is None:
         return None
-    if 'PartitionState' not in (part.strip() for part in detail.split(',')):
+    if what not in (part.strip() for part in detail.split(',')):
         return None
     return match.group(1)
 
@@ -59,11 +72,13 @@ class LifecycleEventHandler(pvm_adpt.WrapperEventHandler):
     :param driver: the PowerVMDriver (its ``emit_event`` is called).
     :param adapter: the pypowervm Adapter to read partition states with.
     :param delay: seconds to hold a state change before reporting it.
+    :param nvram: the NvramManager that saves changed NVRAM, or None.
     """
 
-    def __init__(self, driver, adapter, delay):
+    def __init__(self, driver, adapter, delay, nvram=None):
         self._driver = driver
         self._adapter = adapter
+        self._nvram = nvram
         self._executor = _DelayingExecutor(
             delay=delay, executor=thread_pool_factory.get_executor(
                 thread_pool_factory.ExecutorType.DEFAULT))
@@ -79,6 +94,12 @@ class LifecycleEventHandler(pvm_adpt.WrapperEventHandler):
                 pvm_event.etype, pvm_event.data, pvm_event.detail)
             if lpar_uuid is not None:
                 self._hold(lpar_uuid.lower())
+            if self._nvram is not None:
+                lpar_uuid = nvram_change_lpar_uuid(
+                    pvm_event.etype, pvm_event.data, pvm_event.detail)
+                if lpar_uuid is not None:
+                    # Returns at once: the save runs on the store's thread.
+                    self._nvram.store(lpar_uuid)
 
     def _hold(self, lpar_uuid):
         with self._lock:
@@ -144,10 +165,11 @@ class LifecycleEventHandler(pvm_adpt.WrapperEventHandler):
         self._executor.shutdown(wait=True)
 
 
-def start(driver, adapter, delay):
-    """Listen for NovaLink events on ``adapter``'s session."""
+def start(driver, adapter, delay, nvram=None):
+    """Listen for NovaLink events on ``adapter``'s session (NVRAM changes
+    go to ``nvram``, an NvramManager, if given)."""
     listener = adapter.session.get_event_listener()
-    handler = LifecycleEventHandler(driver, adapter, delay)
+    handler = LifecycleEventHandler(driver, adapter, delay, nvram=nvram)
     try:
         listener.subscribe(handler)
     except Exception:

@@ -44,3 +44,26 @@ class TestStateChangeEvents(testtools.TestCase):
             self.assertIsNone(
                 event.state_change_lpar_uuid(etype, data, detail),
                 (etype, data, detail))
+
+
+class TestNVRAMChangeEvents(testtools.TestCase):
+
+    def test_nvram_change_of_an_lpar(self):
+        # As pypowervm's recorded event feed shows it.
+        for detail in ('NVRAM', 'PartitionState,NVRAM', 'Other, NVRAM'):
+            self.assertEqual(_UUID, event.nvram_change_lpar_uuid(
+                'MODIFY_URI', _URI, detail))
+
+    def test_other_changes_are_not_nvram_changes(self):
+        cases = [
+            ('MODIFY_URI', _URI, 'PartitionState'),
+            ('MODIFY_URI', _URI, 'NVRAMX'),
+            ('DELETE_URI', _URI, 'NVRAM'),
+            ('MODIFY_URI', _URI.replace('LogicalPartition',
+                                        'VirtualIOServer'), 'NVRAM'),
+            ('MODIFY_URI', None, 'NVRAM'),
+        ]
+        for etype, data, detail in cases:
+            self.assertIsNone(
+                event.nvram_change_lpar_uuid(etype, data, detail),
+                (etype, data, detail))
