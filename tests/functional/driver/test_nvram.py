@@ -4,6 +4,7 @@ OpenStack Swift (its proxy with tempauth and the in-memory object server,
 on loopback) as ``[powervm] nvram_store = swift``."""
 
 import base64
+import threading
 
 from nova.compute import task_states
 from nova.compute import vm_states
@@ -16,14 +17,17 @@ from nova_powervm import nvram
 from nova_powervm.nvram import api as nvram_api
 from nova_powervm.nvram import swift as nvram_swift
 from nova_powervm import vm
+from powervm_sim import faults as faults_mod
+from tests.functional.driver import test_fault_campaign
 from tests.functional.driver import test_rebuild
 from tests.functional.driver import test_resize
 from tests.functional import swift_server
 
 CONF = conf.CONF
 # Bound for the store's thread to catch up with events: only a lost save
-# comes near it.
-GUARD = 30
+# comes near it (a VIOS busy four times costs its read pypowervm's 30
+# seconds of retries).
+GUARD = 120
 
 
 class NVRAMTestCase(test_resize.TwoHostsTestCase):
@@ -238,3 +242,78 @@ class TestSwiftStore(testtools.TestCase):
         self.assertRaises(failed, self.store.store, 'inst-4', b'y')
         self.assertRaises(failed, self.store.fetch, 'inst-4')
         self.assertRaises(failed, self.store.delete, 'inst-4')
+
+
+class TestStoreFaultCampaign(NVRAMTestCase):
+    """The store's one REST call (the LPAR's GET with xag NVRAM) failed in
+    every way the fault campaign fails calls: never an operation's
+    failure, and Swift ends with the latest NVRAM."""
+
+    FAULTS = tuple(fault for fault in test_fault_campaign.ALL_FAULTS
+                   if not fault.jobs_only)
+
+    def fail_next_read(self, driver, instance, fault, moving=False):
+        """Fail the store's next NVRAM read of ``instance``'s LPAR with
+        ``fault`` (``moving``: the read of the save before a move, on the
+        caller's thread): armed in the simulator as the read goes out.
+        Returns the rule."""
+        manager = driver.nvram
+        real_read = manager._read
+        rule = faults_mod.FaultRule(
+            outcome=fault.outcome, method='GET',
+            path=r'/LogicalPartition/%s$' % vm.get_pvm_uuid(instance),
+            max_count=fault.tries)
+
+        def read(lpar_uuid):
+            if moving and threading.current_thread() is manager._thread:
+                return real_read(lpar_uuid)
+            manager._read = real_read
+            self.sim.faults.add(rule)
+            return real_read(lpar_uuid)
+
+        manager._read = read
+        return rule
+
+    def assert_fired(self, rule, fault):
+        self.assertNotIn(rule, self.sim.faults.rules(), fault.name)
+
+    def delete(self, driver, instance):
+        instance.task_state = task_states.DELETING
+        driver.destroy(self.context, instance, self.network_info)
+        self.settled(driver)
+
+    def test_a_failed_background_save_is_saved_again(self):
+        for count, fault in enumerate(self.FAULTS, 1):
+            instance = self.spawned()
+            rule = self.fail_next_read(self.driver, instance, fault)
+            written = self.guest_writes(instance)
+            # Each earlier instance's write and removal, and this write:
+            # requests of the store.
+            self.wait_for_events(self.driver, 2 * count - 1)
+            self.assert_fired(rule, fault)
+            self.assertEqual(written, self.kept(instance), fault.name)
+            self.delete(self.driver, instance)
+            self.assertIsNone(self.kept(instance), fault.name)
+
+    def test_a_failed_save_before_a_move_never_fails_it(self):
+        for fault in self.FAULTS:
+            instance = self.spawned()
+            earlier = self.guest_writes(instance)
+            self.wait_for_stat(self.driver, 'saved', 1)
+            self.settled()
+            latest = self.guest_writes(instance)
+            rule = self.fail_next_read(self.driver, instance, fault,
+                                       moving=True)
+            migration = self.move(instance, instance.flavor)
+            self.assert_fired(rule, fault)
+            # The move does not wait for the store: the destination starts
+            # with what the store held then (the latest, if the event's
+            # save got there first); the store ends with the latest, the
+            # failed save done again in the background.
+            self.assertIn(self.lpar_on(1, instance).nvram,
+                          (earlier, latest), fault.name)
+            self.settled()
+            self.assertEqual(latest, self.kept(instance), fault.name)
+            self.nova.confirm(self.driver, instance, migration)
+            self.delete(self.dest, instance)
+            self.driver.nvram.stats['saved'] = 0
