@@ -339,14 +339,16 @@ class PowerVMDriver(driver.ComputeDriver):
         (NotImplementedError hands it back): only nova's compute manager
         has Cinder reimage the volume and waits for it; it destroys the
         LPAR and spawns it again from the reimaged volume, which is all
-        the instance has to lose.
+        the instance has to lose.  (nova's API asks every rebuild from
+        microversion 2.93 on to reimage: an instance without a boot
+        volume has none to reimage.)
         """
-        if reimage_boot_volume:
+        boots_from_volume = _boots_from_volume(
+            _volume_bdms(block_device_info))
+        if reimage_boot_volume and boots_from_volume and not evacuate:
             raise NotImplementedError()
         recovery.check_rebuild(instance, preserve_ephemeral)
-        bdms_info = _volume_bdms(block_device_info)
-        disk_driver = None if _boots_from_volume(bdms_info) \
-            else self.disk_driver
+        disk_driver = None if boots_from_volume else self.disk_driver
         if evacuate:
             self._evacuate(context, instance, image_meta, injected_files,
                            admin_password, bdms, detach_block_devices,

@@ -19,6 +19,7 @@ an instance is refused before anything changes.
 from nova.compute import task_states
 from nova import exception
 from oslo_log import log as logging
+from pypowervm import exceptions as pvm_exc
 from taskflow.patterns import linear_flow
 
 from nova_powervm import conf
@@ -76,7 +77,12 @@ def check_evacuable(disk_driver, instance):
                 'host, which no other host reaches; instances with their '
                 'boot disk in a shared storage pool, or booted from a '
                 'volume, can be evacuated')
-    if not disk_driver.instance_on_disk(instance):
+    try:
+        on_disk = disk_driver.instance_on_disk(instance)
+    except pvm_exc.Error as exc:
+        _refuse(instance, 'its boot disk could not be looked up in the '
+                'shared storage pool: %s' % exc)
+    if not on_disk:
         _refuse(instance, 'its boot disk %s is not in the shared storage '
                 'pool %s this host reaches' % (
                     disk_driver.disk_name(instance), disk_driver.storage_id))

@@ -145,6 +145,15 @@ class RebuildTests:
         self.driver.destroy(self.context, instance, self.network_info)
         self.assert_nothing_left(instance)
 
+    def test_nova_s_api_asks_every_rebuild_to_reimage_a_boot_volume(self):
+        # From microversion 2.93 on; this one has none.
+        instance = self.spawned()
+        lpar = self.lpar_of(instance)
+        self.rebuild(instance, reimage_boot_volume=True)
+        self.assertIs(lpar, self.lpar_of(instance))
+        self.assertEqual(self.new_data,
+                         self.disk_bytes(instance, len(self.new_data)))
+
     def test_a_volume_stays_connected(self):
         instance, lun, info, bdi = with_fc_volume(self)
         hdisks = self.hdisks_of(lun)
