@@ -9,10 +9,10 @@ never finished could have made:
   logical volumes and media they mapped).  The hdisks of volumes stay: an
   unmapped hdisk may be one of the VIOS's own disks, and the next attach
   of its LUN finds it again;
-- boot disks and snapshot copies that nothing maps: a deploy that died
-  between making the disk and mapping it.  The driver knows its own by
-  their names ('b_' or 's_' and the instance UUID's hex digits); a volume
-  named otherwise is never touched.  In a shared storage pool, which other
+- boot disks, rescue disks and snapshot copies that nothing maps: a
+  deploy (or a rescue) that died between making the disk and mapping it.
+  The driver knows its own by their names ('b_', 'r_' or 's_' and the
+  instance UUID's hex digits); a volume named otherwise is never touched.  In a shared storage pool, which other
   hosts use as well, only boot disks of this host's own LPARs are removed:
   an unmapped disk of another host may be a deploy in progress there;
 - config drive media that nothing maps ('cfg_' ... '.iso');
@@ -36,12 +36,12 @@ from pypowervm.wrappers import virtual_io_server as pvm_vios
 
 LOG = logging.getLogger(__name__)
 
-# Logical volumes the driver makes: boot disks ('b_') and snapshot copies
-# ('s_'), named after the instance UUID's first 13 hex digits (AIX allows
-# 15 characters).
-_DRIVER_VOLUME = re.compile(r'^[bs]_[0-9a-f]{13}$')
-# Boot disk LUs in a shared storage pool carry all 32 digits.
-_DRIVER_LU = re.compile(r'^b_(?P<digits>[0-9a-f]{32})$')
+# Logical volumes the driver makes: boot disks ('b_'), rescue disks ('r_')
+# and snapshot copies ('s_'), named after the instance UUID's first 13 hex
+# digits (AIX allows 15 characters).
+_DRIVER_VOLUME = re.compile(r'^[brs]_[0-9a-f]{13}$')
+# Boot and rescue disk LUs in a shared storage pool carry all 32 digits.
+_DRIVER_LU = re.compile(r'^[br]_(?P<digits>[0-9a-f]{32})$')
 _MEDIA_PREFIX = 'cfg_'
 _MEDIA_SUFFIX = '.iso'
 

@@ -12,6 +12,8 @@ the destroy nova then runs removes everything else of it.
 import threading
 
 import fixtures as fx
+from nova.compute import vm_states
+from nova import objects
 from nova.virt import driver as nova_driver
 
 from nova_powervm.tasks import storage as tf_stg
@@ -162,6 +164,26 @@ class TestRestartMidSpawn(fixtures.DriverTestCase):
                                             for vdisk in vg.vdisks))
         _vg, repo = model.media_repository_of(vios)
         self.assertIn('install.iso', [medium.name for medium in repo.media])
+
+    def test_rescue_disk_made_before_its_mapping(self):
+        instance = self.make_instance()
+        self.spawn(instance)
+        held = HeldSpawn(self, tf_stg.AttachDisk, 'execute').start(
+            lambda: self.driver.rescue(
+                self.context, instance, [], self.image_meta(), 'secret',
+                None, objects.ShareMappingList()))
+        held.kill()
+        rescue_name = self.driver.disk_driver.for_rescue().disk_name(
+            instance)
+        self.assertIn(rescue_name,
+                      [vdisk.name for vdisk in self.boot_vdisks()])
+        self._restart()
+        # The boot disk, mapped, stays; the rescue disk nothing maps goes.
+        self.assertEqual([self.driver.disk_driver.disk_name(instance)],
+                         [vdisk.name for vdisk in self.boot_vdisks()])
+        # nova puts an instance that was rescuing in ERROR.
+        instance.vm_state = vm_states.ERROR
+        self._destroy(instance)
 
     def _restart(self):
         """Stop the driver (if it still runs) and start a new one."""
