@@ -20,7 +20,7 @@ import traceback
 # Benchmark modules, each with run(report).  Driver benchmarks join here.
 MODULES = ('tests.bench.sim', 'tests.bench.driver', 'tests.bench.session',
            'tests.bench.volumes', 'tests.bench.migrations',
-           'tests.bench.live_migration')
+           'tests.bench.live_migration', 'tests.bench.nvram')
 # A target missed by more than this factor fails the run.
 MISS_TOLERANCE = 2.0
 
