@@ -79,6 +79,9 @@ class SSPDiskAdapter(driver.DiskAdapter):
                                                    preserve_case=True)
         ssp_w = self._pool()
         self.tier_w = pvm_tstg.default_tier_for_ssp(ssp_w)
+        # IDs of the images whose LU this process saw complete (found or
+        # uploaded): a later failure to read the pool is no failed upload.
+        self._complete_images = set()
         LOG.info('Instance disks go to shared storage pool %(ssp)s of '
                  'cluster %(cluster)s.',
                  {'ssp': ssp_w.name, 'cluster': cluster_w.name})
@@ -160,7 +163,7 @@ class SSPDiskAdapter(driver.DiskAdapter):
         name = image_lu_name(image_meta.id)
         with lockutils.lock('powervm-image-%s' % image_meta.id):
             try:
-                return pvm_cssp.get_or_upload_image_lu(
+                image_lu = pvm_cssp.get_or_upload_image_lu(
                     self.tier_w, name, self._vios_uuids[0],
                     lambda: driver.image_chunks(context, image_meta.id),
                     driver.raw_image_size(image_meta))
@@ -168,8 +171,14 @@ class SSPDiskAdapter(driver.DiskAdapter):
                 # An image LU whose upload failed is ours (the markers let
                 # one host upload); one left here, maybe created by a
                 # request whose answer was lost, would pass for the image.
-                undo.quietly(self._remove_image_lus, name)
+                # One seen complete is the image cache, whatever failed
+                # (the clones of it stay its; it must not be uploaded
+                # twice).
+                if image_meta.id not in self._complete_images:
+                    undo.quietly(self._remove_image_lus, name)
                 raise
+            self._complete_images.add(image_meta.id)
+            return image_lu
 
     def _remove_image_lus(self, name):
         for lu_w in pvm_stg.LUEnt.search(self.adapter, parent=self.tier_w,

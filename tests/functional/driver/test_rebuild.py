@@ -223,6 +223,29 @@ class TestRebuildSSP(RebuildTests, RebuildTestCase):
 
     DRIVER_OPTIONS = {'disk_driver': 'ssp'}
 
+    def image_lus(self):
+        return sorted(lu.name for lu in self.logical_units('VirtualIO_Image'))
+
+    def test_a_failed_look_up_keeps_the_image_cache(self):
+        instance = self.spawned()
+        # The new image's LU, which no disk is a clone of (yet).
+        other = self.make_instance()
+        self.spawn(other)
+        self.rebuild(other)
+        self.driver.destroy(self.context, other, self.network_info)
+        image_lus = self.image_lus()
+        # Reading the pool for the image fails: the rebuild is undone, and
+        # the image's LU, complete, stays (the cache of every host).
+        rule_id = self.sim.faults.add(faults.FaultRule(
+            method='GET', path='/LogicalUnit$', max_count=1,
+            outcome=faults.internal_error('Injected.')))
+        self.assertRaises(exception.InstanceFaultRollback, self.rebuild,
+                          instance)
+        self.assertEqual(1, self.sim.faults.counters()['by_rule'][rule_id])
+        self.assertEqual(image_lus, self.image_lus())
+        self.assertEqual(self.image_data,
+                         self.disk_bytes(instance, len(self.image_data)))
+
 
 class TestRebuildFromVolume(RebuildTestCase):
     """An instance booted from a volume has no boot disk to replace."""
