@@ -139,6 +139,40 @@ class TestEvacuateLocalDisk(RecoveryTestCase):
         self.assertFlavorMatchesUsage(self.rps[DEST])
 
 
+class TestEvacuateFromVolume(RecoveryTestCase):
+    """Volume-group disks, but the server boots from a volume: its volume
+    follows it."""
+
+    SHARED_SSP = False
+    DISK_DRIVER = 'localdisk'
+
+    def test_evacuate_then_the_host_comes_back(self):
+        volume_id, lun = self.create_fc_volume(
+            volume_id=base.SANCinderFixture.IMAGE_BACKED_VOL)
+        server = self.boot_server(
+            self.flavor['id'], imageRef='',
+            block_device_mapping_v2=[base.volume_bdm(volume_id,
+                                                     boot_index=0)],
+            availability_zone='nova:%s' % SOURCE)
+        source, dest = self.system_of(SOURCE), self.system_of(DEST)
+        self.assertTrue(self.lun_mappings(source, lun))
+        self.host_goes_down(SOURCE)
+        server = self._evacuate_server(server, expected_host=DEST,
+                                       expected_state='SHUTOFF')
+        lpar_id = self.lpar_on(DEST, server).partition_id
+        self.assertEqual({lpar_id}, {
+            partition for _vios, partition in self.lun_mappings(dest, lun)})
+        self.assertEqual([], self.boot_vdisks(dest))
+        self.host_comes_back(SOURCE, 0)
+        # The source let go of the LUN: no mapping, no hdisk.
+        self.assertIsNone(self.lpar_on(SOURCE, server))
+        self.assertEqual([], self.lun_mappings(source, lun))
+        self.assertEqual({}, self.lun_hdisks(source, lun))
+        self.assertEqual([volume_id], self.attached_volumes(server))
+        server = self._start_server(server)
+        self.assertEqual(base.LPAR_RUNNING, self.lpar_on(DEST, server).state)
+
+
 class TestRebuild(RecoveryTestCase):
 
     def test_rebuild_with_a_new_image_keeps_the_partition(self):
@@ -162,6 +196,20 @@ class TestShelve(RecoveryTestCase):
         # A boot disk the size of the image: the snapshot carries all of
         # it.
         self.flavor = self.api.get_flavor(self.create_flavor(disk=0))
+
+    def test_shelve_offload_then_unshelve_on_the_same_host(self):
+        server = self.boot_on_source()
+        server = self._shelve_server(server)
+        self.assertEqual([], self.client_lpars(self.system_of(SOURCE)))
+        self.assertEqual([], self.boot_lus())
+        self.api.post_server_action(server['id'],
+                                    {'unshelve': {'host': SOURCE}})
+        server = self._wait_for_state_change(server, 'ACTIVE')
+        self.assert_runs_on(SOURCE, server, 2048)
+        [lu] = self.boot_lus()
+        self.assertEqual(base.IMAGE_DATA,
+                         self.disk_bytes(lu, len(base.IMAGE_DATA)))
+        self.assertEqual(1, len(self.config_media(self.system_of(SOURCE))))
 
     def test_shelve_offload_then_unshelve_on_the_other_host(self):
         server = self.boot_on_source()
