@@ -22,6 +22,8 @@ from nova_powervm import vm
 LOG = logging.getLogger(__name__)
 CONF = conf.CONF
 NAMESPACE = conf.NVRAM_STORE_NAMESPACE
+# The back end that keeps nothing.
+NONE = 'none'
 # The extended attribute group NovaLink shows a partition's NVRAM in.
 XAG = [pvm_const.XAG.NVRAM]
 
@@ -35,9 +37,14 @@ def load_store(name=None):
 
 def start(adapter, store=None):
     """An NvramManager saving the NVRAM of ``adapter``'s LPARs in
-    ``store`` (default: the configured one)."""
-    return manager.NvramManager(store or load_store(), reader(adapter),
-                                resolve_instance)
+    ``store`` (default: the configured one); None with ``nvram_store =
+    none``, whose store keeps nothing: no thread, and no REST call to read
+    what would not be kept."""
+    if store is None:
+        if CONF.powervm.nvram_store == NONE:
+            return None
+        store = load_store()
+    return manager.NvramManager(store, reader(adapter), resolve_instance)
 
 
 def reader(adapter):

@@ -5,6 +5,7 @@ on loopback) as ``[powervm] nvram_store = swift``."""
 
 import base64
 import threading
+import time
 
 from nova.compute import task_states
 from nova.compute import vm_states
@@ -18,6 +19,7 @@ from nova_powervm.nvram import api as nvram_api
 from nova_powervm.nvram import swift as nvram_swift
 from nova_powervm import vm
 from powervm_sim import faults as faults_mod
+from tests.functional.driver import fixtures
 from tests.functional.driver import test_fault_campaign
 from tests.functional.driver import test_rebuild
 from tests.functional.driver import test_resize
@@ -317,3 +319,25 @@ class TestStoreFaultCampaign(NVRAMTestCase):
             self.nova.confirm(self.driver, instance, migration)
             self.delete(self.dest, instance)
             self.driver.nvram.stats['saved'] = 0
+
+
+class TestNoStore(fixtures.DriverTestCase):
+    """``nvram_store = none`` (the default): nothing is kept, and nothing
+    is read to keep it."""
+
+    def test_nothing_runs_and_nothing_is_read(self):
+        self.assertIsNone(self.driver.nvram)
+        instance = self.make_instance()
+        self.spawn(instance)
+        self.sim.faults.add(faults_mod.FaultRule(
+            outcome=faults_mod.DelayOnly(), method='GET',
+            path=r'/LogicalPartition/%s$' % vm.get_pvm_uuid(instance),
+            rule_id='lpar-reads'))
+        self.sim.guest_writes_nvram(vm.get_pvm_uuid(instance))
+        # Long enough for the event to arrive and a save to read the LPAR.
+        time.sleep(10 * fixtures.EVENT_DELAY)
+        self.assertEqual(
+            0, self.sim.faults.counters()['by_rule']['lpar-reads'])
+        instance.task_state = task_states.DELETING
+        self.driver.destroy(self.context, instance, [])
+        self.assertIsNone(self.lpar_of(instance))
