@@ -1,20 +1,17 @@
 """The [powervm] NVRAM store options."""
 
-from oslo_config import cfg
-from oslo_config import fixture as config_fixture
 import testtools
 
 from nova_powervm import conf
+from tests.unit import powervm_conf
 
 
 class TestNVRAMStoreOptions(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
-        self.conf = cfg.ConfigOpts()
-        conf.register_opts(self.conf)
-        self.cfg = self.useFixture(config_fixture.Config(self.conf))
-        self.conf(args=[], project='nova')
+        self.cfg = self.useFixture(powervm_conf.PowerVMConf())
+        self.conf = self.cfg.conf
 
     def test_defaults_are_nova_powervm_s(self):
         group = self.conf.powervm
@@ -25,16 +22,16 @@ class TestNVRAMStoreOptions(testtools.TestCase):
         self.assertEqual('publicURL', group.swift_endpoint_type)
 
     def test_unknown_store_is_rejected(self):
-        self.cfg.config(group='powervm', nvram_store='s3')
+        self.cfg.config(nvram_store='s3')
         err = self.assertRaises(conf.ConfigError, conf.validate, self.conf)
         self.assertIn('[powervm] nvram_store s3', str(err))
         self.assertIn('none, swift', str(err))
 
     def test_swift_needs_where_and_a_password(self):
-        self.cfg.config(group='powervm', nvram_store='swift')
+        self.cfg.config(nvram_store='swift')
         err = self.assertRaises(conf.ConfigError, conf.validate, self.conf)
         self.assertIn('swift_auth_url', str(err))
-        self.cfg.config(group='powervm', swift_auth_url='https://ks/v3',
+        self.cfg.config(swift_auth_url='https://ks/v3',
                         swift_password='secret')
         conf.validate(self.conf)
 

@@ -1,23 +1,19 @@
 """How the Swift back end logs on, from the [powervm] options (no I/O:
 swiftclient connects on first use)."""
 
-from oslo_config import cfg
-from oslo_config import fixture as config_fixture
 import testtools
 
-from nova_powervm import conf
 from nova_powervm.nvram import swift
+from tests.unit import powervm_conf
 
 
 class TestSwiftConnection(testtools.TestCase):
 
     def setUp(self):
         super().setUp()
-        self.conf = cfg.ConfigOpts()
-        conf.register_opts(self.conf)
-        self.cfg = self.useFixture(config_fixture.Config(self.conf))
-        self.conf(args=[], project='nova')
-        self.cfg.config(group='powervm', nvram_store='swift',
+        self.cfg = self.useFixture(powervm_conf.PowerVMConf())
+        self.conf = self.cfg.conf
+        self.cfg.config(nvram_store='swift',
                         swift_auth_url='https://keystone.example:5000/v3',
                         swift_username='nvram', swift_password='secret',
                         swift_project_name='service',
@@ -45,7 +41,7 @@ class TestSwiftConnection(testtools.TestCase):
         self.assertEqual(0, connection.retries)
 
     def test_v1_takes_no_keystone_scope(self):
-        self.cfg.config(group='powervm', swift_auth_version=1)
+        self.cfg.config(swift_auth_version=1)
         connection = self.connection()
         self.assertEqual('1', connection.auth_version)
         self.assertEqual({'endpoint_type': 'internalURL'},
