@@ -13,6 +13,7 @@ from unittest import mock
 
 from oslo_utils.fixture import uuidsentinel
 
+from powervm_sim import faults
 from tests.functional.driver import fixtures as driver_fixtures
 from tests.functional.nova import base
 from tests.functional.nova import test_migrations
@@ -187,6 +188,32 @@ class TestRebuild(RecoveryTestCase):
                          self.disk_bytes(lu, len(NEW_IMAGE_DATA)))
         self.assertFlavorMatchesAllocation(self.flavor, server['id'],
                                            self.rps[SOURCE])
+
+
+    def test_a_failed_rebuild_gives_the_server_back(self):
+        server = self.boot_on_source()
+        lpar = self.lpar_on(SOURCE, server)
+        [lu] = self.boot_lus()
+        image_id = self.create_image(NEW_IMAGE_DATA)
+        # Reading the pool for the new image fails.
+        self.sim.faults.add(faults.FaultRule(
+            method='GET', path='/LogicalUnit$', max_count=1,
+            outcome=faults.internal_error('Injected.')))
+        self.api.post_server_action(server['id'],
+                                    {'rebuild': {'imageRef': image_id}})
+        event = self._wait_for_instance_action_event(
+            server, 'rebuild', 'compute_rebuild_instance', 'Error')
+        self.assertIn('Injected', event['details'])
+        server = self._wait_for_server_parameter(
+            server, {'status': 'ACTIVE', 'OS-EXT-STS:task_state': None})
+        # Running on its old disk.  (nova 34 drops the server's
+        # allocations after any failed rebuild on its host: nova-manage
+        # placement heal_allocations gives them back.)
+        self.assertIs(lpar, self.lpar_on(SOURCE, server))
+        self.assertEqual(base.LPAR_RUNNING, lpar.state)
+        self.assertEqual([lu], self.boot_lus())
+        self.assertEqual(base.IMAGE_DATA,
+                         self.disk_bytes(lu, len(base.IMAGE_DATA)))
 
 
 class TestShelve(RecoveryTestCase):
