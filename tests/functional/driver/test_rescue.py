@@ -119,7 +119,8 @@ class RescueTestCase(fixtures.DriverTestCase):
         self.assert_boot_disk_intact(instance, data)
         lpar_id = self.lpar_of(instance).partition_id
         self.assertEqual(1, len(self.vopt_mappings(lpar_id)))
-        self.assertEqual(1, len(self.client_cnas(instance)))
+        self.assertEqual(len(self.network_info),
+                         len(self.client_cnas(instance)))
 
 
 class TestRescue(RescueTestCase):

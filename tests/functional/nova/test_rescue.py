@@ -23,8 +23,9 @@ class TestRescue(base.PowerVMTestCase):
                 for vg in vios.volume_groups for vdisk in vg.vdisks}
 
     def disk_name(self, server, prefix):
-        return (prefix + self.lpar_uuid(server).lower().replace(
-            '-', ''))[:15]
+        """The name of a disk of ``server``: the instance UUID's digits
+        (not the LPAR's, whose top bit PowerVM clears)."""
+        return (prefix + server['id'].replace('-', ''))[:15]
 
     def content(self, vdisk, size):
         with self.sim.model.content.open_reader(vdisk.udid) as blob:
