@@ -27,10 +27,11 @@ class TestBootMode(testtools.TestCase):
     def lpar_w(self):
         return pvm_lpar.LPAR.get(self.adapter, uuid=self.part.uuid)
 
-    def map_new_vdisk(self, name):
-        vdisk = tsk_stg.crt_vdisk(self.adapter, self.vios.uuid,
-                                  self.vios.volume_groups[1].uuid, name, 1)
-        scsi_mapper.add_vscsi_mapping(None, self.vios.uuid, self.part.uuid,
+    def map_new_vdisk(self, name, vios=None):
+        vios = vios or self.vios
+        vdisk = tsk_stg.crt_vdisk(self.adapter, vios.uuid,
+                                  vios.volume_groups[1].uuid, name, 1)
+        scsi_mapper.add_vscsi_mapping(None, vios.uuid, self.part.uuid,
                                       vdisk)
 
     def start(self, mode=None):
@@ -70,6 +71,15 @@ class TestBootMode(testtools.TestCase):
                                       vopt)
         self.start(power_opts.BootMode.SMS)
         self.assertEqual('sms', self.part.last_boot.mode)
+        self.assertEqual('rescue', self.part.last_boot.device)
+
+    def test_mappings_count_in_the_order_made_on_any_vios(self):
+        # A disk of the second VIOS mapped before the rescue disk of the
+        # first: SMS still takes the rescue disk, the newest.
+        self.map_new_vdisk('bootdisk')
+        self.map_new_vdisk('volume', vios=self.vios2)
+        self.map_new_vdisk('rescue')
+        self.start(power_opts.BootMode.SMS)
         self.assertEqual('rescue', self.part.last_boot.device)
 
     def test_each_start_is_recorded(self):
