@@ -12,9 +12,10 @@ never finished could have made:
 - boot disks, rescue disks and snapshot copies that nothing maps: a
   deploy (or a rescue) that died between making the disk and mapping it.
   The driver knows its own by their names ('b_', 'r_' or 's_' and the
-  instance UUID's hex digits); a volume named otherwise is never touched.  In a shared storage pool, which other
-  hosts use as well, only boot disks of this host's own LPARs are removed:
-  an unmapped disk of another host may be a deploy in progress there;
+  instance UUID's hex digits); a volume named otherwise is never touched.
+  In a shared storage pool, which other hosts use as well, only boot and
+  rescue disks of this host's own LPARs are removed: an unmapped disk of
+  another host may be a deploy in progress there;
 - config drive media that nothing maps ('cfg_' ... '.iso');
 - trunk adapters of Open vSwitch VIFs that serve no client adapter, with
   their Open vSwitch ports.
