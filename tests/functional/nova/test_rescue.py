@@ -1,6 +1,7 @@
 """Rescue and unrescue through nova's API (POST /servers/{id}/action),
 checked in the simulator: what the LPAR booted from, its disks."""
 
+from powervm_sim import faults
 from tests.functional.nova import base
 
 _HOST = 'host1'
@@ -83,3 +84,23 @@ class TestRescue(base.PowerVMTestCase):
         self.assertEqual([], [
             mapping for vios in self.sim.model.vioses(self.system)
             for mapping in vios.scsi_mappings if mapping.has_storage])
+
+    def test_failed_rescue_leaves_no_rescue_disk(self):
+        server = self.boot_server(self.flavor_id)
+        boot_name = self.disk_name(server, 'b_')
+        self.sim.faults.add(faults.FaultRule(
+            job='PowerOn', max_count=1, outcome=faults.JobFailure(
+                'HSCL0001 The partition failed to activate.')))
+        self.api.post_server_action(
+            server['id'], {'rescue': {'rescue_image_ref':
+                                      self.rescue_image_id}})
+        server = self._wait_for_state_change(server, 'ERROR')
+        # nova stopped the server before the rescue; the failed rescue
+        # took its disk away again.
+        self.assertLparState(base.LPAR_OFF, server)
+        self.assertNotIn(self.disk_name(server, 'r_'), self.vdisks())
+        # A hard reboot brings it back, from its boot disk.
+        self.notifier.reset()
+        self._reboot_server(server, hard=True)
+        self.assertLparState(base.LPAR_RUNNING, server)
+        self.assertEqual(('norm', boot_name), self.last_boot(server))
