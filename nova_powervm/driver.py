@@ -355,10 +355,17 @@ class PowerVMDriver(driver.ComputeDriver):
                            attach_block_devices, network_info, disk_driver)
             return
         recovery.spawning(instance)
-        flows.run_or_roll_back(
-            recovery.take_down(self.adapter, disk_driver, context, instance,
-                               image_meta),
-            instance, inner_error=recovery.rebuild_error(instance))
+        try:
+            flows.run_or_roll_back(
+                recovery.take_down(self.adapter, disk_driver, context,
+                                   instance, image_meta),
+                instance, inner_error=recovery.rebuild_error(instance))
+        except exception.InstanceFaultRollback as exc:
+            if not isinstance(exc.__cause__, exception.InstanceNotFound):
+                raise
+            self._remake(context, instance, image_meta, injected_files,
+                         admin_password, network_info, block_device_info)
+            return
         has_config_drive = media.required(instance)
         _run(recovery.bring_back(
             self.adapter, instance, image_meta,
@@ -369,6 +376,20 @@ class PowerVMDriver(driver.ComputeDriver):
             if has_config_drive else None,
             mgmt_vif=CONF.powervm.use_rmc_mgmt_vif),
             instance, exception.InstanceDeployFailure)
+
+    def _remake(self, context, instance, image_meta, injected_files,
+                admin_password, network_info, block_device_info):
+        """Make the instance anew, as a spawn does, where it has no LPAR
+        (a deploy that failed: nova lets an instance in ERROR be rebuilt),
+        once what that deploy may have left is gone."""
+        LOG.info('The instance has no LPAR to rebuild; making it anew.',
+                 instance=instance)
+        self.destroy(context, instance, network_info, block_device_info)
+        self._bring_up(
+            instance, image_meta, network_info, block_device_info,
+            flows.BootDisk(self.disk_driver, context),
+            flows.ConfigDrive(injected_files, network_info, admin_password),
+            True, exception.InstanceDeployFailure)
 
     def _evacuate(self, context, instance, image_meta, injected_files,
                   admin_password, bdms, detach_block_devices,

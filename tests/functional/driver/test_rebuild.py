@@ -204,6 +204,23 @@ class RebuildTests:
         self.driver.destroy(self.context, instance, self.network_info)
         self.assert_nothing_left(instance)
 
+    def test_an_instance_whose_deploy_failed_is_made_anew(self):
+        instance = self.make_instance(config_drive='True')
+        self.sim.faults.add(faults.FaultRule(
+            job='PowerOn', outcome=faults.JobFailure('HSCL0001 Injected.'),
+            max_count=1))
+        self.assertRaises(exception.InstancePowerOnFailure, self.spawn_with,
+                          self.network_info, instance=instance)
+        # nova has it in ERROR, with no LPAR; a rebuild of it is allowed.
+        self.assertIsNone(self.lpar_of(instance))
+        self.rebuild(instance)
+        self.assertEqual('running', self.lpar_of(instance).state)
+        self.assertEqual(self.new_data,
+                         self.disk_bytes(instance, len(self.new_data)))
+        self.assert_whole(instance)
+        self.driver.destroy(self.context, instance, self.network_info)
+        self.assert_nothing_left(instance)
+
     def test_preserving_ephemeral_disks_is_refused(self):
         instance = self.spawned()
         err = self.assertRaises(exception.InstanceFaultRollback,
