@@ -29,11 +29,13 @@ SMS = 'sms'
 # The PowerOn job's bootmode values (pypowervm's power_opts.BootMode).
 JOB_BOOT_MODES = (NORMAL, SMS, 'dd', 'ds', 'of', 'pbl')
 # A partition's own BootMode (the wire's PartitionBootMode) as the job's.
-_PARTITION_BOOT_MODES = {
+PARTITION_BOOT_MODES = {
     'Normal': NORMAL, 'System_Management_Services': SMS,
     'Diagnostic_With_Default_Boot_List': 'dd',
     'Diagnostic_With_Stored_Boot_List': 'ds', 'Open_Firmware': 'of',
     'Petitboot': 'pbl',
+    # What NovaLink shows when it cannot tell: a start takes the boot list.
+    'Default': NORMAL, 'Unavailable': NORMAL, 'Unknown': NORMAL,
 }
 
 
@@ -58,9 +60,7 @@ def job_mode(requested, part):
     :raises ValueError: ``requested`` is no boot mode.
     """
     if requested is None:
-        own = part.boot_mode
-        return _PARTITION_BOOT_MODES.get(
-            own, own if own in JOB_BOOT_MODES else NORMAL)
+        return PARTITION_BOOT_MODES.get(part.boot_mode, NORMAL)
     mode = requested.strip()
     if mode not in JOB_BOOT_MODES:
         raise ValueError('Unknown boot mode %r: one of %s.' % (

@@ -7,6 +7,7 @@ import hashlib
 import time
 import typing
 
+from powervm_sim.model import boot as boot_mod
 from powervm_sim.model import registry
 from powervm_sim.model import system as system_mod
 
@@ -66,7 +67,8 @@ class Partition(registry.Resource):
     availability_priority: int = 127
     max_virtual_io_slots: int = 64
     keylock: str = 'normal'
-    boot_mode: str = 'norm'
+    # The boot mode of the next start (PartitionBootMode: boot.py).
+    boot_mode: str = 'Normal'
     srr_capable: bool = False
     os_version: str = 'Unknown'
     ref_code: str = '00000000'
@@ -690,6 +692,8 @@ def _validate_partition(part):
                 'processor.')
     if not 0 <= part.pending_secure_boot <= 9:
         bad('The secure boot policy must be 0 to 9.')
+    if part.boot_mode not in boot_mod.PARTITION_BOOT_MODES:
+        bad('Unknown boot mode %r.' % part.boot_mode)
     if part.sharing_mode not in _SHARING_MODES:
         bad('Unknown sharing mode %r.' % part.sharing_mode)
     if not 0 <= part.uncapped_weight <= 255:

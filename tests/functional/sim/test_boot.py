@@ -8,6 +8,7 @@ from pypowervm.tasks import power
 from pypowervm.tasks import power_opts
 from pypowervm.tasks import scsi_mapper
 from pypowervm.tasks import storage as tsk_stg
+from pypowervm.wrappers import base_partition as pvm_bp
 from pypowervm.wrappers import logical_partition as pvm_lpar
 import testtools
 
@@ -91,6 +92,23 @@ class TestBootMode(testtools.TestCase):
         self.start()
         self.assertEqual(('norm', 'bootdisk'), (
             self.part.last_boot.mode, self.part.last_boot.device))
+
+    def test_boot_mode_on_the_wire(self):
+        # NovaLink's PartitionBootMode values, not the job's.
+        self.assertEqual(pvm_bp.BootMode.NORM, self.lpar_w().bootmode)
+        lpar_w = self.lpar_w()
+        lpar_w.bootmode = pvm_bp.BootMode.SMS
+        lpar_w.update()
+        self.assertEqual(pvm_bp.BootMode.SMS, self.lpar_w().bootmode)
+        self.start()
+        self.assertEqual('sms', self.part.last_boot.mode)
+
+    def test_unknown_boot_mode_is_refused(self):
+        lpar_w = self.lpar_w()
+        lpar_w.set_parm_value('BootMode', 'norm')
+        with testtools.ExpectedException(pvm_exc.HttpError, '.*400.*'):
+            lpar_w.update()
+        self.assertEqual(pvm_bp.BootMode.NORM, self.lpar_w().bootmode)
 
     def test_unknown_boot_mode_fails_the_job(self):
         # pypowervm's PowerOnOpts refuses it; its legacy dict does not.
