@@ -4,6 +4,7 @@
 import base64
 import dataclasses
 import hashlib
+import itertools
 import time
 import typing
 
@@ -518,7 +519,7 @@ class PartitionOps:
                     'Partition %s is a Virtual I/O Server.' % part.name,
                     status=400)
             if text is None:
-                text = _guest_nvram(part.uuid, part.nvram_writes + 1)
+                text = _guest_nvram(part.uuid, next(_GUEST_WRITES))
             else:
                 _check_nvram(text)
             part.nvram_writes += 1
@@ -572,9 +573,15 @@ class PartitionOps:
 _GUEST_NVRAM_BYTES = 4096
 
 
+# Numbers the writes of every guest of the process: a partition made
+# again with the same UUID (on another system, or after a delete) never
+# writes what an earlier one did.
+_GUEST_WRITES = itertools.count(1)
+
+
 def _guest_nvram(uuid, write):
-    """The base64 NVRAM the guest of partition ``uuid`` writes the
-    ``write``-th time: the same for a seed, different for every write."""
+    """The base64 NVRAM the guest of partition ``uuid`` writes as the
+    process's ``write``-th guest write: different for every write."""
     seed = ('%s/%d' % (uuid, write)).encode()
     data = b''.join(hashlib.sha256(seed + b'/%d' % block).digest()
                     for block in range(_GUEST_NVRAM_BYTES // 32))

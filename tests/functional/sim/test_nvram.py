@@ -140,6 +140,15 @@ class TestGuestWritesNVRAM(NVRAMTestCase):
                          self.sim.guest_writes_nvram(lpar_w.uuid, SECOND))
         self.assertEqual(SECOND, self.read_nvram(lpar_w.uuid))
 
+    def test_a_partition_made_again_writes_anew(self):
+        lpar_w = self.create()
+        first = self.sim.guest_writes_nvram(lpar_w.uuid)
+        self.adapter.delete(pvm_lpar.LPAR.schema_type, root_id=lpar_w.uuid)
+        again = self.build()
+        again.uuid = lpar_w.uuid
+        again = again.create(parent=self.host)
+        self.assertNotEqual(first, self.sim.guest_writes_nvram(again.uuid))
+
     def test_each_guest_write_differs(self):
         lpar_w = self.create()
         written = {self.sim.guest_writes_nvram(lpar_w.uuid)
