@@ -292,7 +292,8 @@ class PowerVMDriver(driver.ComputeDriver):
         create takes it), or None."""
         if self.nvram is None:
             return None
-        return pvm_nvram.as_nvram(self.nvram.fetch(instance.uuid))
+        return pvm_nvram.as_nvram(self.nvram.fetch(
+            instance.uuid, vm.get_pvm_uuid(instance)))
 
     def power_off(self, instance, timeout=0, retry_interval=0):
         vm.power_off(self.adapter, instance, timeout=timeout)
@@ -515,6 +516,10 @@ class PowerVMDriver(driver.ComputeDriver):
             volumes=self._volumes(instance,
                                   _volume_bdms(block_device_info)),
             power_on=power_on), instance, exception.ResizeError)
+        if flavor is None:
+            # The store holds what the destination's LPAR last wrote;
+            # this LPAR, the instance's again, never lost its own.
+            self._save_nvram(instance)
 
     def check_instance_shared_storage_local(self, context, instance):
         """Where this host's boot disks are; nova asks the other host of

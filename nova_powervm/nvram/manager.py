@@ -97,7 +97,9 @@ class NvramManager:
 
     def save_now(self, lpar_uuid, instance_uuid):
         """Save the LPAR's NVRAM on this thread (before a move), taking
-        the place of a save waiting for it.
+        the place of a save waiting for it.  Sent even when this host
+        stored the same bytes last: another host's LPAR of the instance
+        may have stored others since.
 
         :returns: whether the store holds the LPAR's NVRAM now.  On
                   failure it is logged and saved later in the background.
@@ -108,20 +110,32 @@ class NvramManager:
             if waiting is not None and waiting.op == STORE:
                 del self._pending[key]
                 self.stats['coalesced'] += 1
+        with self._cond:
+            self._stored.pop(key, None)
         work = _Work(STORE, instance_uuid, self._clock())
         return self._do(key, work)
 
-    def fetch(self, instance_uuid):
+    def fetch(self, instance_uuid, lpar_uuid=None):
         """The instance's NVRAM from the store (bytes), or None: none
         kept, or the store failed (logged: the LPAR then starts with a
-        fresh NVRAM rather than not at all)."""
+        fresh NVRAM rather than not at all).  ``lpar_uuid``: the LPAR
+        that starts with it, whose NVRAM the store then holds.
+        """
         try:
-            return self._store.fetch(instance_uuid)
+            data = self._store.fetch(instance_uuid)
         except Exception:
             LOG.exception('Could not read the NVRAM of instance %s from '
                           'the store; its LPAR starts with a new one.',
                           instance_uuid)
             return None
+        if lpar_uuid is not None:
+            with self._cond:
+                if data is None:
+                    self._stored.pop(lpar_uuid.lower(), None)
+                else:
+                    self._stored[lpar_uuid.lower()] = hashlib.sha256(
+                        data).digest()
+        return data
 
     def pending(self):
         """How many saves and removals wait."""

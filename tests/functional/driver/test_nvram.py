@@ -150,6 +150,22 @@ class TestNVRAMRestored(NVRAMTestCase):
         self.assertEqual(written, self.lpar_on(1, instance).nvram)
         self.assertEqual(written, self.lpar_on(0, instance).nvram)
 
+    def test_reverted_move_keeps_the_source_s(self):
+        instance = self.spawned()
+        mine = self.guest_writes(instance)
+        self.wait_for_events(self.driver, 1)
+        migration = self.move(instance, instance.flavor)
+        # The destination's guest writes it; its host saves that ...
+        theirs = self.guest_writes(instance, index=1)
+        self.wait_for_events(self.dest, 1)
+        self.assertEqual(theirs, self.kept(instance))
+        # ... and the revert brings back the source's LPAR, whose NVRAM
+        # the store holds again.
+        self.revert_move(instance, migration)
+        self.settled()
+        self.assertEqual(mine, self.lpar_on(0, instance).nvram)
+        self.assertEqual(mine, self.kept(instance))
+
     def test_evacuate_restores_it(self):
         instance = self.spawned()
         written = self.guest_writes(instance)

@@ -229,6 +229,25 @@ class TestOrder(ManagerTestCase):
         self.flushed(mgr)
         self.assertEqual(1, self.store.calls.count(('store', 'inst-2')))
 
+    def test_save_now_sends_even_what_this_host_sent_last(self):
+        # Another host's LPAR of the instance may have stored others.
+        mgr = self.manager()
+        mgr.store(LPAR)
+        self.flushed(mgr)
+        self.store.objects['inst-1'] = b'another host'
+        self.assertTrue(mgr.save_now(LPAR, 'inst-1'))
+        self.assertEqual(b'one', self.store.objects['inst-1'])
+
+    def test_fetch_for_an_lpar_is_what_the_store_holds_of_it(self):
+        mgr = self.manager()
+        self.store.objects['inst-1'] = b'one'
+        self.assertEqual(b'one', mgr.fetch('inst-1', LPAR))
+        # The LPAR started with those bytes: nothing to send.
+        mgr.store(LPAR)
+        self.flushed(mgr)
+        self.assertEqual(1, mgr.stats['unchanged'])
+        self.assertNotIn(('store', 'inst-1'), self.store.calls)
+
     def test_failed_save_now_is_saved_later(self):
         mgr = self.manager()
         self.store.failures = 1
