@@ -110,7 +110,6 @@ class NvramManager:
             if waiting is not None and waiting.op == STORE:
                 del self._pending[key]
                 self.stats['coalesced'] += 1
-        with self._cond:
             self._stored.pop(key, None)
         work = _Work(STORE, instance_uuid, self._clock())
         return self._do(key, work)
