@@ -161,30 +161,57 @@ class SSPDiskAdapter(driver.DiskAdapter):
         the markers would only sort out after minutes of waiting.
         """
         name = image_lu_name(image_meta.id)
+        known = image_meta.id in self._complete_images
         with lockutils.lock('powervm-image-%s' % image_meta.id):
+            markers = None
             try:
+                if not known:
+                    markers = self._marker_names(name)
                 image_lu = pvm_cssp.get_or_upload_image_lu(
                     self.tier_w, name, self._vios_uuids[0],
                     lambda: driver.image_chunks(context, image_meta.id),
                     driver.raw_image_size(image_meta))
             except Exception:
-                # An image LU whose upload failed is ours (the markers let
-                # one host upload); one left here, maybe created by a
-                # request whose answer was lost, would pass for the image.
                 # One seen complete is the image cache, whatever failed
                 # (the clones of it stay its; it must not be uploaded
                 # twice).
-                if image_meta.id not in self._complete_images:
-                    undo.quietly(self._remove_image_lus, name)
+                if not known:
+                    undo.quietly(self._remove_failed_upload, name, markers)
                 raise
             self._complete_images.add(image_meta.id)
             return image_lu
 
-    def _remove_image_lus(self, name):
-        for lu_w in pvm_stg.LUEnt.search(self.adapter, parent=self.tier_w,
-                                         name=name):
-            if lu_w.lu_type == pvm_stg.LUType.IMAGE:
-                LOG.info('Deleting image LU %s of a failed upload.', name)
+    def _image_lus(self, name):
+        """The image LUs whose names hold ``name``: the image's, and the
+        marker LUs of uploads of it ('part', 8 hex digits, ``name``)."""
+        return [lu_w for lu_w in pvm_stg.LUEnt.search(
+                    self.adapter, parent=self.tier_w,
+                    lu_type=pvm_stg.LUType.IMAGE) if name in lu_w.name]
+
+    def _marker_names(self, name):
+        return {lu_w.name for lu_w in self._image_lus(name)
+                if lu_w.name != name}
+
+    def _remove_failed_upload(self, name, markers_before):
+        """Remove what a failed upload of image LU ``name`` left.
+
+        An image LU whose upload failed is ours (the markers let one host
+        upload); one left here, maybe created by a request whose answer
+        was lost, would pass for the image.  A marker LU that appeared
+        meanwhile is ours too (the lock lets no other upload of the image
+        run here), left by a request whose answer was lost, or whose
+        delete failed: every host's next upload of the image would wait
+        for it without end (pypowervm's get_or_upload_image_lu).
+
+        :param markers_before: the names of the image's marker LUs before
+                               the upload; None if unknown (then none is
+                               removed: they may be other hosts').
+        """
+        for lu_w in self._image_lus(name):
+            if lu_w.name == name or (markers_before is not None and
+                                     lu_w.name not in markers_before):
+                LOG.info('Deleting image LU %s of a failed upload.',
+                         lu_w.name)
                 lu_w.delete()
 
     def delete_disk(self, instance):

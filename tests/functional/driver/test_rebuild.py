@@ -10,6 +10,7 @@ instances destroys the LPAR left there, and nothing the new host uses.
 
 import json
 
+import fixtures as fx
 from nova.compute import task_states
 from nova import exception
 
@@ -242,6 +243,26 @@ class TestRebuildSSP(RebuildTests, RebuildTestCase):
 
     def image_lus(self):
         return sorted(lu.name for lu in self.logical_units('VirtualIO_Image'))
+
+    def test_a_marker_lu_of_a_failed_upload_goes(self):
+        # pypowervm waits (30 to 60 s at a time, without end) while any
+        # marker LU of the image is left: here it must find none.
+        self.useFixture(fx.MockPatch(
+            'pypowervm.tasks.cluster_ssp._sleep_for_upload',
+            side_effect=AssertionError('waiting for an upload')))
+        instance = self.spawned()
+        # The first PUT of a LogicalUnit uploading the new image makes its
+        # marker LU; the answer is lost.
+        self.sim.faults.add(faults.FaultRule(
+            method='PUT', path='/LogicalUnit$', max_count=1,
+            outcome=faults.DropConnection(after_processing=True)))
+        self.assertRaises(exception.InstanceFaultRollback, self.rebuild,
+                          instance)
+        self.assertEqual(self.image_lus(), [
+            lu for lu in self.image_lus() if not lu.startswith('part')])
+        self.rebuild(instance)
+        self.assertEqual(self.new_data,
+                         self.disk_bytes(instance, len(self.new_data)))
 
     def test_a_failed_look_up_keeps_the_image_cache(self):
         instance = self.spawned()
