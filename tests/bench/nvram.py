@@ -34,7 +34,7 @@ MAX_SAVES = 10
 REQUEST_US = 100.0
 DESTROY_RATIO = 1.5
 REQUESTS = 10000
-DESTROYS = 3
+DESTROYS = 5
 # Bound for the store to catch up: only a lost save comes near it.
 GUARD = 60
 
