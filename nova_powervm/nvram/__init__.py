@@ -6,6 +6,8 @@ evacuation, an unshelve) starts with the firmware settings it had.
 NAMESPACE (``none``, ``swift``).
 """
 
+import base64
+
 from nova.compute import task_states
 from nova.compute import vm_states
 from nova import context as nova_context
@@ -68,8 +70,21 @@ def resolve_instance(lpar_uuid):
 
 
 def as_nvram(data):
-    """What the store gave back as the text pypowervm's ``nvram`` takes."""
-    return None if data is None else data.decode()
+    """What the store gave back as the text pypowervm's ``nvram`` takes
+    (NovaLink's base64), or None: nothing kept, or bytes that are not
+    NVRAM (logged: NovaLink would refuse the LPAR made with them, and the
+    move with it)."""
+    if data is None:
+        return None
+    try:
+        text = data.decode('ascii')
+        base64.b64decode(text, validate=True)
+    except ValueError:
+        LOG.warning('The NVRAM store holds %d bytes that are not an LPAR\'s '
+                    'NVRAM (base64); the LPAR starts with a new one.',
+                    len(data))
+        return None
+    return text
 
 
 # What destroy does with an instance's NVRAM (destroy_action).

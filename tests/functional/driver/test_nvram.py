@@ -175,6 +175,14 @@ class TestNVRAMRestored(NVRAMTestCase):
             self.dest, instance, instance.image_meta, evacuate=True)
         self.assertEqual(written, self.lpar_on(1, instance).nvram)
 
+    def test_bytes_that_are_no_nvram_are_not_restored(self):
+        instance = self.spawned()
+        nvram_swift.SwiftStore().store(instance.uuid, b'\xffnot NVRAM')
+        test_rebuild.NovaRebuilds(self.context, self.network_info).rebuild(
+            self.dest, instance, instance.image_meta, evacuate=True)
+        self.assertIsNone(self.lpar_on(1, instance).nvram)
+        self.assertEqual('running', self.lpar_on(1, instance).state)
+
     def test_unshelve_elsewhere_restores_it(self):
         instance = self.spawned()
         written = self.guest_writes(instance)

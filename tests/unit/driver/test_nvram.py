@@ -57,3 +57,14 @@ class TestRestoresOnSpawn(testtools.TestCase):
             instance(vm_state=vm_states.SHELVED_OFFLOADED)))
         self.assertFalse(nvram.restores_on_spawn(
             instance(vm_state=vm_states.BUILDING)))
+
+
+class TestAsNVRAM(testtools.TestCase):
+
+    def test_base64_bytes_are_nvram_text(self):
+        self.assertEqual('AAEC', nvram.as_nvram(b'AAEC'))
+        self.assertIsNone(nvram.as_nvram(None))
+
+    def test_other_bytes_are_no_nvram(self):
+        for data in (b'\xff\xfe', b'not base64!', b'AAE'):
+            self.assertIsNone(nvram.as_nvram(data), data)
