@@ -24,8 +24,8 @@ class TestComputeDriverInterface(testtools.TestCase):
         # is a TypeError at run time.
         for name, func in _own_public_methods(driver.PowerVMDriver).items():
             self.assertEqual(
-                inspect.signature(getattr(nova_driver.ComputeDriver, name)),
-                inspect.signature(func), name)
+                _unannotated(getattr(nova_driver.ComputeDriver, name)),
+                _unannotated(func), name)
 
     def test_startup_needs_instance_uuids(self):
         # nova-compute's start-up check calls it unguarded.
@@ -42,3 +42,13 @@ class TestComputeDriverInterface(testtools.TestCase):
         self.assertIn('rebuild', _own_public_methods(driver.PowerVMDriver))
         self.assertIn('instance_on_disk',
                       _own_public_methods(driver.PowerVMDriver))
+
+
+def _unannotated(func):
+    """``func``'s signature without annotations: nova annotates some of
+    its methods (unrescue), which changes nothing of how it calls them."""
+    sig = inspect.signature(func)
+    return sig.replace(
+        parameters=[param.replace(annotation=param.empty)
+                    for param in sig.parameters.values()],
+        return_annotation=sig.empty)

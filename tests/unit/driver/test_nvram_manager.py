@@ -16,16 +16,18 @@ GUARD = 30
 
 class MemoryStore(api.NvramStore):
     """Keeps NVRAM in a dict; fails the next ``failures`` calls; each
-    call may wait on ``gate``."""
+    call may wait on ``gate`` (signalling ``entered`` first)."""
 
     def __init__(self):
         self.objects = {}
         self.calls = []
         self.failures = 0
         self.gate = None
+        self.entered = threading.Event()
 
     def _enter(self, name, uuid):
         self.calls.append((name, uuid))
+        self.entered.set()
         if self.gate is not None:
             self.gate.wait(GUARD)
         if self.failures:
@@ -138,6 +140,8 @@ class TestSaving(ManagerTestCase):
         self.store.gate = threading.Event()
         self.addCleanup(self.store.gate.set)
         mgr.store(LPAR)
+        # The store hangs in that save before anything else is asked.
+        self.assertTrue(self.store.entered.wait(GUARD))
         done = threading.Event()
 
         def ask():
