@@ -278,7 +278,9 @@ class NvramManager:
         work.attempts += 1
         with self._cond:
             self.stats['failed'] += 1
-            if work.attempts > len(self._retry_delays):
+            # Stopping, a failure is not tried again: a store that is down
+            # would otherwise hold nova-compute's stop until the deadline.
+            if self._stopping or work.attempts > len(self._retry_delays):
                 self.stats['given_up'] += 1
                 LOG.error('Gave up %s the NVRAM of LPAR %s after %d '
                           'attempts: %s', _doing(work.op), key,

@@ -270,6 +270,19 @@ class TestShutdown(ManagerTestCase):
         self.assertEqual({'inst-1', 'inst-2'}, set(self.store.objects))
         self.assertFalse(mgr.store(LPAR))
 
+    def test_shutdown_tries_a_failing_save_once_more_only(self):
+        mgr = self.manager(retry_delays=(0.01,) * 1000)
+        self.store.failures = 10 ** 6
+        mgr.store(LPAR)
+        with mgr._cond:
+            self.assertTrue(mgr._cond.wait_for(
+                lambda: mgr.stats['failed'] >= 1, GUARD))
+        # A store that stays down does not hold the stop until its
+        # deadline: what fails while stopping is given up.
+        self.assertTrue(mgr.shutdown(GUARD))
+        self.assertLess(mgr.stats['failed'], 100)
+        self.assertEqual(1, mgr.stats['given_up'])
+
     def test_shutdown_drops_what_is_not_due_in_time(self):
         mgr = self.manager(retry_delays=(GUARD * 10,))
         self.store.failures = 1
