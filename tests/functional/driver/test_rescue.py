@@ -68,10 +68,10 @@ class RescueTestCase(fixtures.DriverTestCase):
     def guest_writes(self, instance, data):
         """The guest writes ``data`` at the start of its boot disk."""
         disk = self.boot_disk(instance)
-        with self.sim.model.content.open_reader(disk.udid) as blob:
-            rest = blob.read()[len(data):]
-        with self.sim.model.content.open_writer(disk.udid) as blob:
-            blob.write(data + rest)
+        # In place, as a guest writes: the disk stays as sparse as it was
+        # (rewriting the whole blob cost a campaign seconds a run).
+        with open(self.sim.model.content.path(disk.udid), 'r+b') as blob:
+            blob.write(data)
 
     def mapped_disk_names(self, instance):
         """Names of the disks mapped to the instance's LPAR."""
