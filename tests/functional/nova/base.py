@@ -26,6 +26,7 @@ from unittest import mock
 
 import fixtures
 from nova.network import model as network_model
+from nova import thread_pool_factory
 from nova.tests.fixtures import cinder as cinder_fixture
 from nova.tests.functional import integrated_helpers
 from oslo_utils.fixture import uuidsentinel
@@ -40,6 +41,16 @@ from powervm_sim import platform as sim_platform
 from tests.functional.driver import glance_fake
 
 COMPUTE_DRIVER = 'powervm_ext.driver.PowerVMDriver'
+
+# nova's ServiceFixture makes shutdown_all_executors a no-op only while its
+# service lives, but a service's stop runs the manager's graceful shutdown
+# on a thread of its own, which outlives the stop once the driver's
+# cleanup_host takes longer than manager_shutdown_timeout (it waits for
+# NovaLink's event poll in flight; on a loaded machine, seconds).  That
+# thread then shuts down the process-wide thread pools for good, and every
+# later test of the worker fails to start a service or an event handler.
+# No test process wants them shut down: the no-op is kept for the process.
+thread_pool_factory.shutdown_all_executors = lambda: None
 
 LPAR_RUNNING = sim_partition.RUNNING
 LPAR_OFF = sim_partition.NOT_ACTIVATED
