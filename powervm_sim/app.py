@@ -83,8 +83,15 @@ class Simulator:
         for module in HANDLER_MODULES:
             importlib.import_module(module)
         self.handlers = dict(HANDLERS)
+        # What handlers keep for this simulator and close with it (the
+        # control API's NovaLink partition with its consoles).
+        self._closers = []
         model.registry.subscribe(self._on_change)
         model.registry.subscribe_views(self._on_view_change)
+
+    def close_with(self, close):
+        """Call ``close()`` when this simulator closes."""
+        self._closers.append(close)
 
     def close(self):
         self.model.registry.unsubscribe(self._on_change)
@@ -92,6 +99,8 @@ class Simulator:
         self.events.close()
         if self.jobs is not None:
             self.jobs.close()
+        for close in self._closers:
+            close()
 
     def in_scope(self, obj):
         return self.scope is None or model_mod.registry.served_under(

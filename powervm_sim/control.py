@@ -86,6 +86,31 @@ The files of the NovaLink partition of the system this endpoint serves
     PATCH  /sim/files             {"path", "size_gb"}: grow it
     DELETE /sim/files             {"path"}: remove it
 
+The NovaLink partition of the system this endpoint serves, as the
+driver's ``simulator`` mgmt platform in another process on this machine
+sees it (powervm_sim/platform.py; consoles and Open vSwitch ports stay
+until removed or the simulator closes):
+
+    GET    /sim/partition/lparcfg its lparcfg values
+    GET    /sim/partition/disks/{udid}
+                                  {"path", "size"}: the content file of a
+                                  disk a VIOS maps to the partition (404
+                                  unless mapped there and with content)
+    POST   /sim/partition/consoles/{lpar uuid}
+                                  {"port"}: the LPAR's VNC console on
+                                  loopback, opened or found open (404 for
+                                  no such LPAR)
+    DELETE /sim/partition/consoles/{lpar uuid}
+                                  close it; {"open_consoles": [uuid...]}
+    GET    /sim/partition/ovs     [{"bridge", "port", "external_ids"}...]
+    PUT    /sim/partition/ovs/{bridge}/{device}
+                                  {external id: text...}: the device, a
+                                  trunk adapter of the partition, becomes
+                                  a port of the bridge (409 for another
+                                  device); answers the ports
+    DELETE /sim/partition/ovs/{bridge}/{device}
+                                  the port goes (gone is fine)
+
 Fault rules and the latency model are shared by every endpoint of one
 simulator process, so a change made through one endpoint applies to all.
 
@@ -105,7 +130,10 @@ in-process NovaLinkFixture) only loopback peers are served.
 
 import dataclasses
 import hmac
+import importlib
 import json
+import os
+import threading
 import typing
 import weakref
 
@@ -132,6 +160,9 @@ class Settings:
 
 
 _SETTINGS = weakref.WeakKeyDictionary()
+# simulator -> the SimulatedPartition of its system's NovaLink partition.
+_MGMT_PARTITIONS = weakref.WeakKeyDictionary()
+_MGMT_LOCK = threading.Lock()
 
 
 def configure(simulator, token=None, save_state=None):
@@ -211,6 +242,8 @@ def _route(sim, request, parts):
         return _mobility(sim, request)
     if len(parts) == 2 and parts[0] == 'nvram':
         return _nvram(sim, request, parts[1])
+    if parts[:1] == ['partition']:
+        return _route_partition(sim, request, parts[1:])
     raise ControlError(404, 'Unknown control resource /sim/%s.' %
                        '/'.join(parts))
 
@@ -275,6 +308,92 @@ def _change_lun(san, request, naa):
     _model_call(san.update_lun, lun, **_fields(
         request, (), ('size_gb', 'exported', 'mask', 'unmask')))
     return _json(lun.describe())
+
+
+def _route_partition(sim, request, parts):
+    method = request.method
+    partition = _mgmt_partition(sim)
+    if parts == ['lparcfg']:
+        _allow(method, 'GET')
+        return _json(partition.lparcfg())
+    if len(parts) > 1 and parts[0] == 'disks':
+        _allow(method, 'GET')
+        # UDIDs are base64: one may hold '/', so the UDID is the rest of
+        # the (decoded) path, not the next part.
+        return _mapped_disk(partition,
+                            request.path.partition('/disks/')[2])
+    if len(parts) == 2 and parts[0] == 'consoles':
+        _allow(method, 'POST', 'DELETE')
+        return _console(sim, partition, method, parts[1])
+    if parts == ['ovs']:
+        _allow(method, 'GET')
+        return _json(_ovs_ports(partition))
+    if len(parts) == 3 and parts[0] == 'ovs':
+        _allow(method, 'PUT', 'DELETE')
+        return _ovs_port(partition, request, *parts[1:])
+    raise ControlError(404, 'Unknown control resource /sim/partition/%s.'
+                       % '/'.join(parts))
+
+
+def _mgmt_partition(sim):
+    """The SimulatedPartition of the endpoint's system, made on first use
+    and closed with the simulator."""
+    with _MGMT_LOCK:
+        partition = _MGMT_PARTITIONS.get(sim)
+        if partition is None:
+            partition = _platform().SimulatedPartition(sim.model,
+                                                       _own_system(sim))
+            _MGMT_PARTITIONS[sim] = partition
+            sim.close_with(partition.close)
+        return partition
+
+
+def _platform():
+    # Imported on first use: the platform module is the driver's side and
+    # loads nova, which a serve process needs only once it is asked for
+    # its NovaLink partition.
+    return importlib.import_module('powervm_sim.platform')
+
+
+def _mapped_disk(partition, udid):
+    try:
+        path = partition.mapped_disk(udid)
+        return _json({'path': path, 'size': os.path.getsize(path)})
+    except (_platform().DiskNotMapped, FileNotFoundError) as exc:
+        raise ControlError(404, str(exc)) from None
+
+
+def _console(sim, partition, method, lpar_uuid):
+    if method == 'DELETE':
+        partition.close_console(lpar_uuid)
+        return _json({'open_consoles': partition.open_consoles()})
+    with sim.model.registry.lock:
+        lpar = _found(sim.model.registry.find(
+            lpar_uuid, 'LogicalPartition', within=partition.system),
+            'LogicalPartition', lpar_uuid)
+        name = lpar.name
+    return _json({'port': partition.console(lpar_uuid, name).port})
+
+
+def _ovs_ports(partition):
+    return [{'bridge': bridge, 'port': port, 'external_ids': ids}
+            for (bridge, port), ids in sorted(partition.ovs_ports().items())]
+
+
+def _ovs_port(partition, request, bridge, dev_name):
+    if request.method == 'DELETE':
+        partition.remove_ovs_port(bridge, dev_name)
+        return _json(_ovs_ports(partition))
+    external_ids = _body(request)
+    if not (isinstance(external_ids, dict) and all(
+            isinstance(value, str) for value in external_ids.values())):
+        raise ControlError(400, 'The body must be a JSON object of external '
+                           'IDs, each a text.')
+    try:
+        partition.add_ovs_port(bridge, dev_name, external_ids)
+    except _platform().OvsRefused as exc:
+        raise ControlError(409, str(exc)) from None
+    return _json(_ovs_ports(partition))
 
 
 def _own_system(sim):

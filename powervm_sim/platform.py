@@ -3,7 +3,7 @@
 nova-compute runs on the NovaLink partition and does a few things there
 locally rather than through REST (``nova_powervm.mgmt.Platform``).
 ``SimulatedPlatform``, the driver's ``simulator`` mgmt platform, does them
-against an in-process simulator instead:
+against a simulator instead:
 
 - a disk mapped to the management partition reads from the model's
   content store, but only while the model really maps it there;
@@ -17,18 +17,29 @@ The platform finds the simulator behind a pypowervm adapter by the
 adapter's endpoint (host and port) among the ones ``attach`` registered;
 ``PlatformFixture`` attaches every endpoint of a running NovaLinkFixture
 for the length of a test.  A simulator in another process (``powervm-sim
-serve``) cannot be attached: its model is not in this process.
+serve`` on the same machine) cannot be attached: its model is not in this
+process.  For an endpoint nothing is attached at, the platform asks that
+process's control API (``/sim/partition/``, see control.py) instead, with
+the token it printed at start in the environment variable
+``POWERVM_SIM_CONTROL_TOKEN``; the certificate of an HTTPS endpoint is
+verified as requests does by default (``REQUESTS_CA_BUNDLE``).  A disk it
+maps to the NovaLink partition is read from the serve process's content
+file, as a real NovaLink partition reads it as a local block device.
 """
 
+import os
 import socket
 import struct
 import threading
+from urllib import parse as urlparse
 
 import fixtures
 from pypowervm.wrappers import logical_partition as pvm_lpar
+import requests
 
 from nova_powervm import exception as pvm_nova_exc
 from nova_powervm import mgmt
+from powervm_sim import control
 
 # The RFB protocol version a NovaLink console offers.
 RFB_VERSION = b'RFB 003.008\n'
@@ -38,12 +49,38 @@ _SCREEN = (640, 480)
 _PIXEL_FORMAT = struct.pack('>BBBBHHHBBB3x', 32, 24, 0, 1, 255, 255, 255,
                             16, 8, 0)
 
+# Where nova-compute finds the control token of a ``powervm-sim serve``.
+TOKEN_VARIABLE = 'POWERVM_SIM_CONTROL_TOKEN'  # noqa: S105 (a name)
+# Seconds a control request may take: each is one quick change of the
+# serve process's model, but the first also loads this module there.
+CONTROL_TIMEOUT = 30
+
 _PARTITIONS = {}
 _LOCK = threading.Lock()
 
 
 class NotAttached(LookupError):
     """No attached simulator serves the adapter's endpoint."""
+
+
+class DiskNotMapped(LookupError):
+    """No VIOS maps the disk to the NovaLink partition, or it has no
+    content."""
+
+
+class OvsRefused(RuntimeError):
+    """Open vSwitch has no such device to make a port of."""
+
+
+class ControlAPIError(RuntimeError):
+    """The control API of a ``powervm-sim serve`` process refused a
+    request."""
+
+    def __init__(self, status, message):
+        super().__init__('powervm-sim control API: %s %s' % (status,
+                                                             message))
+        self.status = status
+        self.message = message
 
 
 def _key(host, port):
@@ -113,6 +150,30 @@ class SimulatedPartition:
     def mgmt_lpar(self):
         return self.system.mgmt_partition
 
+    def lparcfg(self):
+        """The NovaLink partition's lparcfg values nova-compute reads."""
+        lpar = self.mgmt_lpar()
+        system = self.system
+        return {
+            'serial_number': 'IBM,02%s' % system.serial,
+            'system_type': 'IBM,%s-%s' % (system.machine_type, system.model),
+            'partition_id': str(lpar.partition_id),
+            'partition_entitled_capacity': str(
+                round(lpar.proc_units_desired * 100)),
+        }
+
+    def mapped_disk(self, udid):
+        """The content file of the storage ``udid``.
+
+        :raises DiskNotMapped: no VIOS maps it here, or it has no content.
+        """
+        # Scanning the bus of a real partition finds only what is mapped.
+        if not self.mapped_here(udid):
+            raise DiskNotMapped('no VIOS maps it to the NovaLink partition')
+        if not self.model.content.exists(udid):
+            raise DiskNotMapped('the disk has no content')
+        return self.model.content.path(udid)
+
     def mapped_here(self, udid):
         """Whether a VIOS maps the storage ``udid`` to this partition."""
         with self.model.registry.lock:
@@ -142,8 +203,8 @@ class SimulatedPartition:
             devices = {cna.device_name
                        for cna in self.model.cnas(self.mgmt_lpar())}
         if dev_name not in devices:
-            raise RuntimeError('ovs-vsctl: no device %s on the NovaLink '
-                               'partition' % dev_name)
+            raise OvsRefused('ovs-vsctl: no device %s on the NovaLink '
+                             'partition' % dev_name)
         with self._lock:
             self._bridges.setdefault(bridge, {})[dev_name] = external_ids
 
@@ -170,22 +231,104 @@ class SimulatedPartition:
             server.close()
 
 
+class _RemotePartition:
+    """The NovaLink partition of a ``powervm-sim serve`` process, through
+    its control API: the methods of SimulatedPartition the platform uses.
+
+    :param session: the pypowervm Session of one of its endpoints.
+    :raises NotAttached: TOKEN_VARIABLE is not set.
+    """
+
+    def __init__(self, session):
+        self._url = session.dest + '/sim/partition/'
+        self._token = os.environ.get(TOKEN_VARIABLE)
+        if not self._token:
+            raise NotAttached(
+                'No simulated NovaLink is attached at %s in this process, '
+                'and %s is not set to reach a powervm-sim serve process '
+                'there (set it to the control token serve printed at '
+                'start).' % (session.dest, TOKEN_VARIABLE))
+
+    def _call(self, method, path, body=None):
+        """The JSON answer of a control request.
+
+        :raises ControlAPIError: the answer is not a success.
+        """
+        response = requests.request(
+            method, self._url + path, json=body, timeout=CONTROL_TIMEOUT,
+            headers={control.CONTROL_HEADER: self._token})
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = {}
+        if not response.ok:
+            error = (payload.get('error') if isinstance(payload, dict)
+                     else None)
+            raise ControlAPIError(response.status_code,
+                                  error or response.reason)
+        return payload
+
+    def lparcfg(self):
+        return self._call('GET', 'lparcfg')
+
+    def mapped_disk(self, udid):
+        # UDIDs are base64: '/' and '+' must not be read as path syntax.
+        try:
+            return self._call('GET', 'disks/' + _quote(udid))['path']
+        except ControlAPIError as exc:
+            if exc.status == 404:
+                raise DiskNotMapped(exc.message) from None
+            raise
+
+    def console(self, lpar_uuid, name):
+        """The LPAR's console (its ``port``); the serve process names it
+        after the LPAR itself."""
+        answer = self._call('POST', 'consoles/' + _quote(lpar_uuid))
+        return mgmt.VNCConsole(port=answer['port'])
+
+    def close_console(self, lpar_uuid):
+        self._call('DELETE', 'consoles/' + _quote(lpar_uuid))
+
+    def add_ovs_port(self, bridge, dev_name, external_ids):
+        try:
+            self._call('PUT', _ovs_path(bridge, dev_name), external_ids)
+        except ControlAPIError as exc:
+            if exc.status == 409:
+                raise OvsRefused(exc.message) from None
+            raise
+
+    def remove_ovs_port(self, bridge, dev_name):
+        self._call('DELETE', _ovs_path(bridge, dev_name))
+
+
+def _quote(name):
+    return urlparse.quote(name, safe='')
+
+
+def _ovs_path(bridge, dev_name):
+    return 'ovs/%s/%s' % (_quote(bridge), _quote(dev_name))
+
+
+def _partition(adapter):
+    """The NovaLink partition behind ``adapter``: the attached simulator's,
+    else that of the serve process at the adapter's endpoint."""
+    try:
+        return partition_of(adapter)
+    except NotAttached:
+        return _RemotePartition(adapter.session)
+
+
 class SimulatedPlatform(mgmt.Platform):
-    """``nova_powervm.mgmt.Platform`` on an attached simulator."""
+    """``nova_powervm.mgmt.Platform`` on an attached simulator or on a
+    ``powervm-sim serve`` process's control API."""
 
     def discover_disk(self, adapter, mapping):
-        partition = partition_of(adapter)
         udid = mapping.backing_storage.udid
-        # Scanning the bus of a real partition finds only what is mapped.
-        if not partition.mapped_here(udid):
-            raise pvm_nova_exc.DiskDiscoveryFailed(
-                udid=udid, reason='no VIOS maps it to the NovaLink '
-                                  'partition')
-        content = partition.model.content
-        if not content.exists(udid):
+        try:
+            return _partition(adapter).mapped_disk(udid)
+        except DiskNotMapped as exc:
             raise pvm_nova_exc.DiskDiscoveryFailed(udid=udid,
-                                           reason='the disk has no content')
-        return content.path(udid)
+                                                   reason=str(exc)) from None
 
     def open_disk(self, path):
         return open(path, 'rb')
@@ -198,32 +341,23 @@ class SimulatedPlatform(mgmt.Platform):
         # As pypowervm's vterm does, read the LPAR first: HttpNotFound for
         # an LPAR that does not exist.
         lpar_w = pvm_lpar.LPAR.get(adapter, uuid=lpar_uuid)
-        server = partition_of(adapter).console(lpar_uuid, lpar_w.name)
+        server = _partition(adapter).console(lpar_uuid, lpar_w.name)
         return mgmt.VNCConsole(port=server.port)
 
     def close_vterm(self, adapter, lpar_uuid):
-        partition_of(adapter).close_console(lpar_uuid)
+        _partition(adapter).close_console(lpar_uuid)
 
     def plug_ovs_port(self, adapter, bridge, dev_name, iface_id, mac,
                       instance_uuid):
-        partition_of(adapter).add_ovs_port(bridge, dev_name, {
+        _partition(adapter).add_ovs_port(bridge, dev_name, {
             'iface-id': iface_id, 'iface-status': 'active',
             'attached-mac': mac, 'vm-uuid': instance_uuid})
 
     def unplug_ovs_port(self, adapter, bridge, dev_name):
-        partition_of(adapter).remove_ovs_port(bridge, dev_name)
+        _partition(adapter).remove_ovs_port(bridge, dev_name)
 
     def lparcfg(self, adapter):
-        partition = partition_of(adapter)
-        lpar = partition.mgmt_lpar()
-        system = partition.system
-        return {
-            'serial_number': 'IBM,02%s' % system.serial,
-            'system_type': 'IBM,%s-%s' % (system.machine_type, system.model),
-            'partition_id': str(lpar.partition_id),
-            'partition_entitled_capacity': str(
-                round(lpar.proc_units_desired * 100)),
-        }
+        return _partition(adapter).lparcfg()
 
 
 class VNCServer:
