@@ -173,17 +173,19 @@ class TestToken(ServePlatformTestCase):
         self.assertNotIn(self.env.serve.control['token'], str(err))
 
 
-class TestSnapshot(driver_fixtures.DriverTestCase):
-    """PowerVMDriver, loaded by nova, snapshots an instance running on a
-    serve process's SSP: the boot LU is mapped to the NovaLink partition
-    and read from the serve process's content file."""
+class TestDriver(partition_tests.ConsoleClient,
+                 driver_fixtures.DriverTestCase):
+    """PowerVMDriver, loaded by nova, on a serve process: spawn (lparcfg),
+    snapshot of a running instance's SSP boot disk (the LU mapped to the
+    NovaLink partition and read from the serve process's content file),
+    its VNC console and an Open vSwitch VIF."""
 
     def setUp(self):
         # DriverTestCase's own set-up starts an in-process simulator and
         # attaches it: skip it for nova's (database, config), and point the
         # driver at the serve process instead.
         test.TestCase.setUp(self)
-        env = self.useFixture(ServeEnvironment())
+        self.env = env = self.useFixture(ServeEnvironment())
         protocol, host, port = test_serve._split_url(env.endpoint['url'])
         self.flags(group='powervm', host=host, port=port,
                    protocol=protocol, username=env.endpoint['user'],
@@ -241,3 +243,17 @@ class TestSnapshot(driver_fixtures.DriverTestCase):
         self.assertEqual('running', vm.get_state(
             self.driver.adapter, vm.get_pvm_uuid(instance)))
         self.driver.destroy(self.context, instance, None)
+
+    def test_vnc_console_and_ovs_vif(self):
+        vif = driver_fixtures.ovs_vif(1)
+        instance = self.spawn_with([vif])
+        [port] = self.env.ovs_ports()
+        self.assertEqual((vif['id'], instance.uuid), (
+            port['external_ids']['iface-id'],
+            port['external_ids']['vm-uuid']))
+        console = self.driver.get_vnc_console(self.context, instance)
+        sock = self.connect(console.port)
+        self.assert_greeted(sock)
+        self.driver.destroy(self.context, instance, [vif])
+        self.assertEqual([], self.env.ovs_ports())
+        self.assertEqual(b'', sim_platform.receive_exactly(sock, 1))
