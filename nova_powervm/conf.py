@@ -161,8 +161,10 @@ compute_opts = [
         'mgmt_platform', default='novalink',
         help='What nova-compute runs on, which reads snapshot disks as '
              'local block devices and serves VNC consoles: ``novalink`` '
-             'for the NovaLink partition itself, ``simulator`` for the '
-             'in-process powervm-sim of tests.  Names an entry point of '
+             'for the NovaLink partition itself, ``simulator`` for '
+             'powervm-sim, in the process (tests) or a ``powervm-sim '
+             'serve`` on this machine (POWERVM_SIM_CONTROL_TOKEN in the '
+             'environment).  Names an entry point of '
              'the ``%s`` group.' % MGMT_PLATFORM_NAMESPACE),
 ]
 
