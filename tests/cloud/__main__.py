@@ -41,6 +41,8 @@ def main(argv=None):
     # SIGTERM (CI, tox) tears down as Ctrl-C does.
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGINT, _interrupt)
+    for run_id in deploy.clean_stale(BASE_DIR):
+        _print('cleaned up after run %s, which was killed' % run_id)
     cloud = deploy.Cloud(BASE_DIR, log=_print)
     _print('cloud %s: logs in %s' % (cloud.run_id, cloud.log_dir))
     status = 1
@@ -53,9 +55,33 @@ def main(argv=None):
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         cloud.down()
-        _print('down in %.1f s; left in MariaDB and RabbitMQ: %s' % (
-            cloud.timings['down'], deploy.leftovers(cloud.run_id)))
+        status = _after_down(cloud) or status
     return status
+
+
+def _after_down(cloud):
+    """1 if the run left anything behind or logged a secret."""
+    databases, vhosts = deploy.leftovers(cloud.run_id)
+    running = sorted(name for name, service in cloud.services.items()
+                     if service.alive())
+    _print('down in %.1f s; left running: %s; left in MariaDB: %s, in '
+           'RabbitMQ: %s' % (cloud.timings['down'], running or 'nothing',
+                             databases or 'nothing', vhosts or 'nothing'))
+    logged = _logs_with_secrets(cloud)
+    if logged:
+        _print('secrets in the logs: %s' % ', '.join(logged))
+    return 1 if databases or vhosts or running or logged else 0
+
+
+def _logs_with_secrets(cloud):
+    secrets = [secret.encode() for secret in cloud.secrets()]
+    found = []
+    for name in sorted(os.listdir(cloud.log_dir)):
+        with open(os.path.join(cloud.log_dir, name), 'rb') as f:
+            text = f.read()
+        if any(secret in text for secret in secrets):
+            found.append(name)
+    return found
 
 
 if __name__ == '__main__':

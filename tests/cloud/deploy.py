@@ -18,6 +18,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -45,6 +46,11 @@ APIS = {
 }
 COMPUTES = ('cmp1', 'cmp2')
 START_TIMEOUT = 120.0
+# In the run folder while the run is on: the harness's PID, and the
+# services' ("NAME PID" lines).
+OWNER = 'owner.pid'
+PIDS = 'pids'
+RUN_VARIABLE = 'POWERVM_CLOUD_RUN'
 ADMIN = 'admin'
 
 
@@ -126,7 +132,7 @@ class Cloud:
         began = time.monotonic()
         for folder in ('logs', 'etc', 'data'):
             os.makedirs(os.path.join(self.root, folder), exist_ok=True)
-        with open(os.path.join(self.root, 'owner.pid'), 'w') as f:
+        with open(os.path.join(self.root, OWNER), 'w') as f:
             f.write(str(os.getpid()))
         self._timed('databases and vhost', self._create_backing)
         self._write_configs()
@@ -195,8 +201,9 @@ class Cloud:
             'powervm-sim', [self.program('powervm-sim'), 'serve', '--https',
                             '--port', '0', '--systems', str(len(COMPUTES)),
                             '--shared-ssp'],
-            self.log_dir).start()
+            self.log_dir, env=self._tag()).start()
         self.services['powervm-sim'] = self.simulator
+        self._record_pid(self.simulator)
         self.simulator.wait_ready(START_TIMEOUT)
 
     def _run(self, name, argv, env=None):
@@ -290,8 +297,34 @@ class Cloud:
 
     def _start(self, name, argv, env=None):
         self.services[name] = processes.Process(
-            name, argv, self.log_dir, env=env).start()
+            name, argv, self.log_dir, env=dict(env or {}, **self._tag())
+        ).start()
+        self._record_pid(self.services[name])
         return self.services[name]
+
+    def _tag(self):
+        """In every service's environment: which run it belongs to."""
+        return {RUN_VARIABLE: self.run_id}
+
+    def _record_pid(self, service):
+        """Whoever cleans up after a run killed outright finds its
+        processes here (each leads a process group of its own)."""
+        with open(os.path.join(self.root, PIDS), 'a') as f:
+            f.write('%s %d\n' % (service.name, service.pid))
+
+    def pids(self):
+        """Every process of the running cloud, workers included."""
+        return {pid for service in self.services.values()
+                if service.alive() for pid in processes.tree(service.pid)}
+
+    def secrets(self):
+        """What must never reach a log."""
+        found = [self.admin_password, self.service_password,
+                 self.simulator.control_token if self.simulator else None]
+        if self.simulator:
+            found += [endpoint.get('password')
+                      for endpoint in self.simulator.endpoints]
+        return {secret for secret in found if secret}
 
     def _start_api(self, name):
         module, conf_variable = APIS[name]
@@ -433,12 +466,7 @@ class Cloud:
             for service in group:
                 service.wait_stopped()
         self._drop_backing()
-        for folder in ('etc', 'data'):
-            shutil.rmtree(os.path.join(self.root, folder), ignore_errors=True)
-        try:
-            os.unlink(os.path.join(self.root, 'owner.pid'))
-        except FileNotFoundError:
-            pass
+        _remove_run_state(self.root)
         self.timings['down'] = time.monotonic() - began
 
     def _drop_backing(self):
@@ -460,6 +488,75 @@ def _stop_rank(name):
     if name.startswith('nova-compute'):
         return 0
     return {'powervm-sim': 3, 'keystone': 2}.get(name, 1)
+
+
+def _remove_run_state(root):
+    for folder in ('etc', 'data'):
+        shutil.rmtree(os.path.join(root, folder), ignore_errors=True)
+    for name in (OWNER, PIDS):
+        try:
+            os.unlink(os.path.join(root, name))
+        except FileNotFoundError:
+            pass
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def clean_stale(base_dir):
+    """Take down what runs killed outright (SIGKILL of the harness, a
+    machine's reboot) left: their processes, databases and vhosts.
+    Returns the run IDs cleaned."""
+    cleaned = []
+    for run_id in sorted(os.listdir(base_dir)) if os.path.isdir(
+            base_dir) else []:
+        root = os.path.join(base_dir, run_id)
+        try:
+            with open(os.path.join(root, OWNER)) as f:
+                owner = int(f.read())
+        except (OSError, ValueError):
+            continue
+        if _alive(owner):
+            continue
+        _kill_recorded(os.path.join(root, PIDS), run_id)
+        databases, vhosts = leftovers(run_id)
+        connection = pymysql.connect(**MYSQL)
+        try:
+            with connection.cursor() as cursor:
+                for database in databases:
+                    cursor.execute('DROP DATABASE `%s`' % database)
+        finally:
+            connection.close()
+        for vhost in vhosts:
+            Cloud._rabbitmqctl('delete_vhost', vhost)
+        _remove_run_state(root)
+        cleaned.append(run_id)
+    return cleaned
+
+
+def _kill_recorded(pids_file, run_id):
+    """SIGKILL the process groups of the run's services, those that are
+    still the run's (a PID may since belong to another program)."""
+    try:
+        with open(pids_file) as f:
+            lines = f.read().splitlines()
+    except FileNotFoundError:
+        return
+    tag = ('%s=%s' % (RUN_VARIABLE, run_id)).encode()
+    for line in lines:
+        try:
+            pid = int(line.split()[1])
+            with open('/proc/%d/environ' % pid, 'rb') as f:
+                if tag not in f.read().split(b'\0'):
+                    continue
+            os.killpg(pid, signal.SIGKILL)
+        except (OSError, IndexError, ValueError):
+            pass
 
 
 def leftovers(run_id):

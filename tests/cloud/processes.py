@@ -71,7 +71,7 @@ class Process:
 
     def rss_bytes(self):
         """Resident memory of the process and its children."""
-        return sum(_rss(pid) for pid in _tree(self.pid)) if self.alive() \
+        return sum(_rss(pid) for pid in tree(self.pid)) if self.alive() \
             else 0
 
 
@@ -83,10 +83,10 @@ def _children(pid):
         return []
 
 
-def _tree(pid):
+def tree(pid):
     pids = [pid]
     for child in _children(pid):
-        pids.extend(_tree(child))
+        pids.extend(tree(child))
     return pids
 
 

@@ -310,6 +310,21 @@ class Scenario:
         return '%s -> %s, LPAR running, migration completed' % (source,
                                                                  target)
 
+    def only_loopback(self):
+        """Every socket of the cloud's processes, listening or connected,
+        is on the loopback interface."""
+        pids = self.cloud.pids()
+        lines = subprocess.run(['ss', '-tuanpH'], capture_output=True,
+                               text=True, check=True, timeout=30).stdout
+        ours = [line.split() for line in lines.splitlines()
+                if any('pid=%d,' % pid in line for pid in pids)]
+        elsewhere = [words[4:6] for words in ours
+                     if not all(_loopback(address)
+                                for address in words[4:6])]
+        check(not elsewhere, 'off loopback: %s', elsewhere)
+        return '%d sockets of %d processes, all on loopback' % (len(ours),
+                                                                len(pids))
+
     def delete_server(self, server):
         self.conn.compute.delete_server(server)
         self.conn.compute.wait_for_delete(server, interval=0.5, wait=WAIT)
@@ -343,6 +358,18 @@ class Scenario:
         return 'no LPAR, disk, mapping or media; placement usage zero'
 
 
+def _loopback(address):
+    """Whether ss's ``host:port`` is on loopback (the peer of a socket
+    that has none, ``0.0.0.0:*`` and the like, is nowhere)."""
+    host, port = address.rsplit(':', 1)
+    if port == '*':
+        return True
+    host = host.strip('[]')
+    if host.startswith('::ffff:'):
+        host = host[len('::ffff:'):]
+    return host == '::1' or host.startswith('127.')
+
+
 def main(cloud, command, out):
     report = Report(out)
     report.step('bring the cloud up', cloud.up)
@@ -370,6 +397,7 @@ def main(cloud, command, out):
         report.step('live migrate', scenario.live_migrate)
         report.step('kill -9 a nova-compute in the middle of a boot',
                     faults.kill_compute_mid_boot, scenario)
+        report.step('nothing outside loopback', scenario.only_loopback)
         report.step('delete everything', scenario.delete_all)
         report.step('nothing left in the simulators or placement',
                     scenario.nothing_left)
