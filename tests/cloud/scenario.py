@@ -10,6 +10,7 @@ placement, the image's bytes in glance.
 import hashlib
 import os
 import signal
+import site
 import subprocess
 import sys
 import time
@@ -32,6 +33,8 @@ IMAGE_BYTES = 4 * 1024 * 1024
 SERVERS = 3
 WAIT = 300
 PROC_UNITS = 'powervm:proc_units'
+# What the README's "Live migration: what to install where" names.
+PTH = 'nova_powervm_objects.pth'
 
 
 class Report:
@@ -174,6 +177,20 @@ class Scenario:
                                   for h in hypervisors])
         return '%d services up, 2 phyp hypervisors' % len(states())
 
+    def network(self):
+        """neutron answers and keeps a network; servers boot without one
+        (no mechanism driver could bind their ports here)."""
+        network = self.conn.network.create_network(
+            name='physnet', provider_network_type='flat',
+            provider_physical_network='physnet1')
+        subnet = self.conn.network.create_subnet(
+            network_id=network.id, ip_version=4, cidr='192.0.2.0/24')
+        check(self.conn.network.get_network(network.id).subnet_ids ==
+              [subnet.id], 'the network lost its subnet')
+        self.conn.network.delete_subnet(subnet)
+        self.conn.network.delete_network(network)
+        return 'flat network and subnet created and deleted'
+
     def upload_image(self):
         path = self.cloud.path('image.raw')
         with open(path, 'wb') as f:
@@ -307,8 +324,24 @@ class Scenario:
             instance_uuid=server.id, migration_type='live-migration')))
         check(migration.status == 'completed', 'migration %s',
               migration.status)
-        return '%s -> %s, LPAR running, migration completed' % (source,
-                                                                 target)
+        return '%s -> %s, LPAR running, migration completed; %s' % (
+            source, target, self.conductor_loading())
+
+    def conductor_loading(self):
+        """How nova-conductor, which never loads the driver, read the
+        driver's migrate data: only through the .pth the README names."""
+        conductor = self.cloud.services['nova-conductor']
+        with open('/proc/%d/environ' % conductor.pid, 'rb') as f:
+            environ = dict(item.split(b'=', 1) for item in
+                           f.read().split(b'\0') if b'=' in item)
+        check(b'PYTHONPATH' not in environ, 'the conductor has PYTHONPATH')
+        pth = [path for path in site.getsitepackages()
+               if os.path.exists(os.path.join(path, PTH))]
+        check(pth, 'no %s in site-packages', PTH)
+        with open(conductor.log_path) as f:
+            check('UnsupportedObjectError' not in f.read(),
+                  'the conductor could not read the migrate data')
+        return 'the conductor read it through %s' % PTH
 
     def only_loopback(self):
         """Every socket of the cloud's processes, listening or connected,
@@ -382,6 +415,7 @@ def main(cloud, command, out):
         if command == 'up':
             return _keep_running(cloud, out)
         report.step('nova-status upgrade check', scenario.upgrade_check)
+        report.step('neutron: a flat network', scenario.network)
         report.step('upload a raw image', scenario.upload_image)
         report.step('flavors with powervm: extra specs',
                     scenario.create_flavors)
