@@ -64,9 +64,12 @@ def _after_down(cloud):
     databases, vhosts = deploy.leftovers(cloud.run_id)
     running = sorted(name for name, service in cloud.services.items()
                      if service.alive())
-    _print('down in %.1f s; left running: %s; left in MariaDB: %s, in '
-           'RabbitMQ: %s' % (cloud.timings['down'], running or 'nothing',
-                             databases or 'nothing', vhosts or 'nothing'))
+    _print('down in %.1f s (%s); left running: %s; left in MariaDB: %s, in '
+           'RabbitMQ: %s' % (
+               cloud.timings['down'], ', '.join(
+                   '%s %.1f s' % item for item in cloud.stop_seconds.items()),
+               running or 'nothing', databases or 'nothing',
+               vhosts or 'nothing'))
     logged = _logs_with_secrets(cloud)
     if logged:
         _print('secrets in the logs: %s' % ', '.join(logged))

@@ -79,6 +79,7 @@ class Cloud:
         self.services = {}
         self.simulator = None
         self.timings = {}
+        self.stop_seconds = {}
         self._databases_made = []
         self._vhost_made = False
 
@@ -464,7 +465,7 @@ class Cloud:
             for service in group:
                 service.terminate()
             for service in group:
-                service.wait_stopped()
+                self.stop_seconds[service.name] = service.wait_stopped()
         self._drop_backing()
         _remove_run_state(self.root)
         self.timings['down'] = time.monotonic() - began

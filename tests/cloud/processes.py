@@ -1,13 +1,16 @@
 """OS processes of the cloud: started in their own session, logged to a
 file each, stopped with SIGTERM then SIGKILL, measured by RSS."""
 
+import logging
 import os
 import re
 import signal
 import subprocess
 import threading
+import time
 
 STOP_SECONDS = 20.0
+LOG = logging.getLogger(__name__)
 # What a process prints that must not reach its log file.
 _SECRET_WORDS = re.compile(r'\b(password|token)=\S+')
 
@@ -22,6 +25,7 @@ class Process:
         self.cwd = cwd
         self.log_path = os.path.join(log_dir, '%s.log' % name)
         self.popen = None
+        self._terminated_at = None
 
     def start(self):
         environ = dict(os.environ, **self.env)
@@ -48,20 +52,26 @@ class Process:
 
     def terminate(self):
         """SIGTERM: the service stops gracefully (see wait_stopped)."""
+        self._terminated_at = time.monotonic()
         if self.alive():
             self._signal_group(signal.SIGTERM)
 
     def wait_stopped(self, timeout=STOP_SECONDS):
-        """Wait for the end after terminate(), SIGKILL after ``timeout``."""
+        """Wait for the end after terminate(), SIGKILL after ``timeout``;
+        seconds since terminate()."""
         if self.popen is None:
-            return
+            return 0.0
         try:
-            self.popen.wait(timeout)
+            self.popen.wait(max(0.0, self._terminated_at + timeout -
+                                time.monotonic()))
         except subprocess.TimeoutExpired:
+            LOG.warning('%s did not stop in %.0f s: killed', self.name,
+                        timeout)
             self._signal_group(signal.SIGKILL)
             self.popen.wait()
         # What the leader left behind in its group goes too.
         self._signal_group(signal.SIGKILL)
+        return time.monotonic() - self._terminated_at
 
     def _signal_group(self, signum):
         try:
@@ -143,3 +153,25 @@ class Simulator(Process):
         if not self._ready.wait(timeout) or not self.alive():
             raise RuntimeError('%s did not start: see %s' % (
                 self.name, self.log_path))
+
+
+def sockets_of(pids):
+    """(local, peer) addresses of every TCP and UDP socket of ``pids``,
+    as ``ss`` prints them."""
+    lines = subprocess.run(['ss', '-tuanpH'], capture_output=True,
+                           text=True, check=True, timeout=30).stdout
+    owned = re.compile(r'pid=(\d+),')
+    return [tuple(line.split()[4:6]) for line in lines.splitlines()
+            if pids & {int(pid) for pid in owned.findall(line)}]
+
+
+def on_loopback(address):
+    """Whether ss's ``host:port`` is on loopback (the peer of a socket
+    that has none, ``0.0.0.0:*`` and the like, is nowhere)."""
+    host, port = address.rsplit(':', 1)
+    if port == '*':
+        return True
+    host = host.strip('[]')
+    if host.startswith('::ffff:'):
+        host = host[len('::ffff:'):]
+    return host == '::1' or host.startswith('127.')

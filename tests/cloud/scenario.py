@@ -23,6 +23,7 @@ from tests.cloud.checks import StepFailed
 from tests.cloud import deploy
 from tests.cloud import faults
 from tests.cloud import hosts as hosts_mod
+from tests.cloud import processes
 
 # 2.37 for servers without a network, 2.86 for extra specs validated by
 # the API (the driver's powervm: validators).
@@ -347,16 +348,12 @@ class Scenario:
         """Every socket of the cloud's processes, listening or connected,
         is on the loopback interface."""
         pids = self.cloud.pids()
-        lines = subprocess.run(['ss', '-tuanpH'], capture_output=True,
-                               text=True, check=True, timeout=30).stdout
-        ours = [line.split() for line in lines.splitlines()
-                if any('pid=%d,' % pid in line for pid in pids)]
-        elsewhere = [words[4:6] for words in ours
-                     if not all(_loopback(address)
-                                for address in words[4:6])]
+        sockets = processes.sockets_of(pids)
+        elsewhere = [pair for pair in sockets
+                     if not all(map(processes.on_loopback, pair))]
         check(not elsewhere, 'off loopback: %s', elsewhere)
-        return '%d sockets of %d processes, all on loopback' % (len(ours),
-                                                                len(pids))
+        return '%d sockets of %d processes, all on loopback' % (
+            len(sockets), len(pids))
 
     def delete_server(self, server):
         self.conn.compute.delete_server(server)
@@ -391,25 +388,14 @@ class Scenario:
         return 'no LPAR, disk, mapping or media; placement usage zero'
 
 
-def _loopback(address):
-    """Whether ss's ``host:port`` is on loopback (the peer of a socket
-    that has none, ``0.0.0.0:*`` and the like, is nowhere)."""
-    host, port = address.rsplit(':', 1)
-    if port == '*':
-        return True
-    host = host.strip('[]')
-    if host.startswith('::ffff:'):
-        host = host[len('::ffff:'):]
-    return host == '::1' or host.startswith('127.')
-
-
 def main(cloud, command, out):
     report = Report(out)
-    report.step('bring the cloud up', cloud.up)
-    out('start-up: %s' % ', '.join('%s %.1f s' % item
-                                   for item in cloud.timings.items()))
     scenario = Scenario(cloud, report)
+    memory = {}
     try:
+        report.step('bring the cloud up', cloud.up)
+        out('start-up: %s' % ', '.join('%s %.1f s' % item
+                                       for item in cloud.timings.items()))
         scenario.connect()
         report.step('all services up', scenario.services_up)
         if command == 'up':
@@ -432,16 +418,14 @@ def main(cloud, command, out):
         report.step('kill -9 a nova-compute in the middle of a boot',
                     faults.kill_compute_mid_boot, scenario)
         report.step('nothing outside loopback', scenario.only_loopback)
+        memory = cloud.memory()
         report.step('delete everything', scenario.delete_all)
         report.step('nothing left in the simulators or placement',
                     scenario.nothing_left)
-    except Exception:
-        report.table()
-        raise
     finally:
-        memory = cloud.memory()
         scenario.close()
-    report.table()
+        if report.rows:
+            report.table()
     out('memory of the running cloud: %d MB (%s)' % (
         sum(memory.values()) // 2 ** 20, ', '.join(
             '%s %d' % (name, rss // 2 ** 20)
