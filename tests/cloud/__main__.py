@@ -43,7 +43,7 @@ def main(argv=None):
     signal.signal(signal.SIGINT, _interrupt)
     for run_id in deploy.clean_stale(BASE_DIR):
         _print('cleaned up after run %s, which was killed' % run_id)
-    cloud = deploy.Cloud(BASE_DIR, log=_print)
+    cloud = deploy.Cloud(BASE_DIR)
     _print('cloud %s: logs in %s' % (cloud.run_id, cloud.log_dir))
     status = 1
     try:

@@ -14,7 +14,6 @@ drops them, keeping only the logs.
 """
 
 import concurrent.futures
-import json
 import os
 import secrets
 import shutil
@@ -23,8 +22,10 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
+import openstack
 import pymysql
 
 from tests.cloud import configs
@@ -67,11 +68,10 @@ class CloudError(Exception):
 class Cloud:
     """One run: its names, folder, processes and the steps of its life."""
 
-    def __init__(self, base_dir, run_id=None, log=print):
+    def __init__(self, base_dir, run_id=None):
         self.run_id = run_id or 'pvmc%s' % secrets.token_hex(4)
         self.root = os.path.abspath(os.path.join(base_dir, self.run_id))
         self.log_dir = os.path.join(self.root, 'logs')
-        self.log = log
         self.admin_password = secrets.token_urlsafe(16)
         self.service_password = secrets.token_urlsafe(16)
         self.ports = {name: _free_port() for name in APIS}
@@ -270,7 +270,6 @@ class Cloud:
             self.conf('glance-api.conf'), 'db_sync'])
 
     def _create_identity(self):
-        import openstack
         conn = openstack.connect(**self.auth())
         try:
             project = conn.identity.create_project(
@@ -427,21 +426,6 @@ class Cloud:
                 return cursor.fetchall()
         finally:
             connection.close()
-
-    # The simulator's control API.
-
-    def sim_control(self, index, path, method='GET', body=None):
-        endpoint = self.simulator.endpoints[index]
-        request = urllib.request.Request(
-            endpoint['url'] + '/sim/' + path, method=method,
-            data=json.dumps(body).encode() if body is not None else None,
-            headers={'X-Sim-Token': self.simulator.control_token,
-                     'Content-Type': 'application/json'})
-        import ssl
-        context = ssl.create_default_context(cafile=endpoint['cert'])
-        with urllib.request.urlopen(request, timeout=30,
-                                    context=context) as answer:
-            return json.loads(answer.read())
 
     # Memory.
 
