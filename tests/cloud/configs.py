@@ -124,12 +124,23 @@ def nova(cloud):
             'compute_driver': 'powervm_ext.driver.PowerVMDriver',
             # A resize may land on the same host as on any other.
             'allow_resize_to_same_host': 'true',
+            # nova-novncproxy serves no noVNC pages here (none are
+            # installed), only the consoles' WebSocket.
+            'web': cloud.path('novnc'),
         },
         'oslo_concurrency': {'lock_path': cloud.path('locks')},
         'scheduler': {'workers': '1',
                       'discover_hosts_in_cells_interval': '-1'},
         'conductor': {'workers': '1'},
-        'vnc': {'enabled': 'false'},
+        'vnc': {
+            'enabled': 'true',
+            'server_listen': '127.0.0.1',
+            'server_proxyclient_address': '127.0.0.1',
+            'novncproxy_host': '127.0.0.1',
+            'novncproxy_port': str(cloud.ports['novncproxy']),
+            'novncproxy_base_url': cloud.url('novncproxy') +
+            '/vnc_lite.html',
+        },
         'keystone_authtoken': _authtoken(cloud, 'nova'),
         'service_user': dict(_password_auth(cloud),
                              send_service_user_token='true'),

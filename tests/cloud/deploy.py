@@ -45,6 +45,7 @@ APIS = {
     'nova-api': ('nova.wsgi.osapi_compute:application',
                  'OS_NOVA_CONFIG_DIR'),
 }
+PROXIES = ('novncproxy',)
 COMPUTES = ('cmp1', 'cmp2')
 START_TIMEOUT = 120.0
 # In the run folder while the run is on: the harness's PID, and the
@@ -74,7 +75,7 @@ class Cloud:
         self.log_dir = os.path.join(self.root, 'logs')
         self.admin_password = secrets.token_urlsafe(16)
         self.service_password = secrets.token_urlsafe(16)
-        self.ports = {name: _free_port() for name in APIS}
+        self.ports = {name: _free_port() for name in (*APIS, *PROXIES)}
         self.transport_url = RABBIT % self.run_id
         self.services = {}
         self.simulator = None
@@ -146,6 +147,7 @@ class Cloud:
             self._start_api(name)
         self._start('nova-conductor', self._nova_service('nova-conductor'))
         self._start('nova-scheduler', self._nova_service('nova-scheduler'))
+        self._start('nova-novncproxy', self._nova_service('nova-novncproxy'))
         for name in ('placement', 'glance', 'neutron', 'nova-api'):
             self._wait_http(name, self.url(name))
         for host in COMPUTES:
@@ -194,7 +196,7 @@ class Cloud:
             shutil.copy(self.venv_path('etc', *paste), self.conf(paste[1]))
         for folder in ('keystone-fernet', 'keystone-credential',
                        'glance-images', 'glance-staging', 'glance-tasks',
-                       'locks', 'neutron', 'nova'):
+                       'locks', 'neutron', 'nova', 'novnc'):
             os.makedirs(self.path(folder), exist_ok=True)
 
     def _start_simulator(self):

@@ -9,14 +9,17 @@ placement, the image's bytes in glance.
 
 import hashlib
 import os
+import select
 import signal
 import site
 import subprocess
 import sys
 import time
+import urllib.parse
 
 import openstack
 from openstack import exceptions as sdk_exc
+from websockify import websocket
 
 from tests.cloud.checks import check
 from tests.cloud.checks import StepFailed
@@ -36,6 +39,8 @@ WAIT = 300
 PROC_UNITS = 'powervm:proc_units'
 # What the README's "Live migration: what to install where" names.
 PTH = 'nova_powervm_objects.pth'
+# What a NovaLink LPAR's VNC console says first.
+RFB_GREETING = b'RFB 003.008\n'
 
 
 class Report:
@@ -255,6 +260,22 @@ class Scenario:
               self.lpar_state(server))
         return 'SHUTOFF (LPAR not activated), ACTIVE (running)'
 
+    def vnc_console(self):
+        """The console URL nova gives leads, through nova-novncproxy's
+        WebSocket, to the LPAR's console on its NovaLink."""
+        server = self.servers[0]
+        url = self.conn.compute.create_console(server, 'novnc')['url']
+        proxy = self.cloud.url('novncproxy')
+        check(url.startswith(proxy + '/vnc_lite.html?'), 'console URL %s',
+              url)
+        token = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)[
+            'path'][0].split('token=', 1)[1]
+        greeting = _websocket_greeting(
+            'ws://%s/' % proxy.split('://', 1)[1], 'token=' + token, proxy)
+        check(greeting == RFB_GREETING, 'the console said %r', greeting)
+        return 'novnc URL; through the proxy the LPAR\'s console says %r' % (
+            greeting.strip().decode())
+
     def take_snapshot(self):
         server = self.servers[0]
         image = self.conn.compute.create_server_image(server,
@@ -388,6 +409,41 @@ class Scenario:
         return 'no LPAR, disk, mapping or media; placement usage zero'
 
 
+class _QueryWebSocket(websocket.WebSocket):
+    """websockify's client, asking for its URI with a query string (its
+    connect() sends the path only; nova-novncproxy wants the token)."""
+
+    def __init__(self, query):
+        super().__init__()
+        self._query = query
+
+    def send_request(self, method, path):
+        super().send_request(method, '%s?%s' % (path, self._query))
+
+
+def _websocket_greeting(uri, query, origin):
+    """The first bytes a WebSocket server sends at ``uri?query`` (a VNC
+    console's RFB version)."""
+    socket = _QueryWebSocket(query)
+    socket.connect(uri, origin=origin)
+    try:
+        deadline = time.monotonic() + 30
+        data = b''
+        while len(data) < len(RFB_GREETING):
+            check(time.monotonic() < deadline, 'the console said %r', data)
+            try:
+                chunk = socket.recv()
+            except websocket.WebSocketWantReadError:
+                select.select([socket], [], [], 1)
+                continue
+            check(chunk is not None, 'the proxy closed: %s %s',
+                  socket.close_code, socket.close_reason)
+            data += chunk
+        return data
+    finally:
+        socket.close()
+
+
 def main(cloud, command, out):
     report = Report(out)
     scenario = Scenario(cloud, report)
@@ -411,6 +467,7 @@ def main(cloud, command, out):
         report.step('soft reboot', scenario.reboot, 'SOFT')
         report.step('hard reboot', scenario.reboot, 'HARD')
         report.step('stop and start', scenario.stop_start)
+        report.step('VNC console', scenario.vnc_console)
         report.step('snapshot', scenario.take_snapshot)
         report.step('resize and confirm', scenario.resize_confirm)
         report.step('cold migrate', scenario.cold_migrate)
