@@ -18,17 +18,11 @@ def write(path, sections):
 
 
 def _authtoken(cloud, user):
-    return {
-        'www_authenticate_uri': cloud.url('keystone'),
-        'auth_url': cloud.url('keystone'),
-        'auth_type': 'password',
-        'project_domain_name': 'Default',
-        'user_domain_name': 'Default',
-        'project_name': 'service',
-        'username': user,
-        'password': cloud.service_password,
-        'service_token_roles_required': 'true',
-    }
+    """keystonemiddleware's section: the service user's password logon and
+    what it asks of the tokens it is shown."""
+    return dict(_password_auth(cloud, user),
+                www_authenticate_uri=cloud.url('keystone'),
+                service_token_roles_required='true')
 
 
 def _password_auth(cloud, user='nova'):
